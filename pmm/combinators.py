@@ -1,0 +1,368 @@
+"""Combinators: modules made of modules, by chaining their ``ModuleCallable``s.
+
+Each combinator's call equals calling its children by hand; the only additions are splitting
+``rng`` (one key per child, ``None`` stays ``None``) and naming the child in error messages
+(``Sequential[2]``, ``Parallel['b']``).
+
+Examples
+--------
+>>> import jax, jax.numpy as jnp, pmm
+>>> model = pmm.nn.Linear(features=8) >> pmm.nn.ReLU() >> pmm.nn.Linear(features=1)
+>>> params, state = model.init(jax.random.key(0), (3,))
+>>> model(params, jnp.ones((5, 3)), False, state, None)[0].shape
+(5, 1)
+"""
+
+import operator
+from collections.abc import Sequence
+from typing import Any, Self
+
+import jax
+import jax.numpy as jnp
+
+from pmm.errors import ShapeError, locate, located
+from pmm.module import Module
+from pmm.shapes import is_shape, shape_leaves, validate_shape
+from pmm.typing import Data, DataShape, HyperParams, Params, State
+
+
+def split_keys(rng: Any, count: int) -> Sequence[Any]:
+    """``count`` independent keys from ``rng`` (``jax.random.split``); ``None`` gives ``None``s."""
+    if rng is None:
+        return (None,) * count
+    return tuple(jax.random.split(rng, count))
+
+
+def _is_empty(tree: Any) -> bool:
+    return isinstance(tree, tuple) and not tree
+
+
+def _per_child(tree: Any, keys: Sequence[Any], what: str, owner: Module) -> Any:
+    """``tree`` as one entry per child key; the empty tuple ``()`` stands for all-empty entries.
+
+    Raises ``ShapeError`` when ``tree`` does not hold one entry per child.
+    """
+    named = isinstance(keys[0], str)
+    if _is_empty(tree):
+        return dict.fromkeys(keys, ()) if named else ((),) * len(keys)
+    if named:
+        fits = isinstance(tree, dict) and sorted(tree) == sorted(keys)
+    else:
+        fits = isinstance(tree, tuple | list) and len(tree) == len(keys)
+    if not fits:
+        expected = f"keys {list(keys)}" if named else f"a tuple of {len(keys)}"
+        got = f"keys {list(tree)}" if isinstance(tree, dict) else (
+            f"a {type(tree).__name__} of {len(tree)}" if isinstance(tree, tuple | list)
+            else f"a {type(tree).__name__}"
+        )
+        raise ShapeError(
+            f"{what} must hold one entry per child ({expected}), got {got}; "
+            f"pass the {what} that {type(owner).__name__}.init returned"
+        )
+    return tree
+
+
+class Sequential(Module):
+    """Feed the output of each layer into the next: ``Sequential(a, b, c)`` is ``a >> b >> c``.
+
+    Params and state are tuples with one entry per layer; layer ``i`` gets key ``i`` of
+    ``jax.random.split(rng, len(layers))``. Shapes: input of ``layers[0]`` to output of
+    ``layers[-1]``.
+
+    Examples
+    --------
+    >>> model = pmm.Sequential(pmm.nn.Linear(features=4), pmm.nn.Tanh())
+    >>> model == pmm.nn.Linear(features=4) >> pmm.nn.Tanh()
+    True
+    """
+
+    layers: tuple[Module, ...]
+
+    def __init__(self, *layers: Module) -> None:
+        object.__setattr__(self, "layers", layers)
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_children("layers", self.layers, type(self).__name__)
+
+    @classmethod
+    def from_hyperparams(cls, hyperparams: HyperParams) -> Self:
+        return cls(*hyperparams["layers"])
+
+    @classmethod
+    def chain(cls, *modules: Module) -> "Sequential":
+        """One flat Sequential of ``modules``, splicing in the layers of any Sequential among them."""
+        return cls(*(layer for m in modules for layer in (m.layers if type(m) is cls else (m,))))
+
+    def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
+        params, states = [], []
+        for index, (layer, key) in enumerate(zip(self.layers, split_keys(rng, len(self.layers)))):
+            with located(f"Sequential[{index}]", layer):
+                layer_params, layer_state = layer.init(key, input_shape)
+                input_shape = layer.output_shape(input_shape)
+            params.append(layer_params)
+            states.append(layer_state)
+        return tuple(params), tuple(states)
+
+    def apply(
+        self, params: Params, data: Data, training: bool, state: State, rng: Any
+    ) -> tuple[Data, State]:
+        indices = range(len(self.layers))
+        layer_params = _per_child(params, indices, "params", self)
+        layer_states = _per_child(state, indices, "state", self)
+        new_states = []
+        for index, layer, layer_param, layer_state, key in zip(
+            indices, self.layers, layer_params, layer_states, split_keys(rng, len(self.layers))
+        ):
+            try:
+                data, layer_state = layer(layer_param, data, training, layer_state, key)
+            except Exception as error:
+                locate(error, f"Sequential[{index}]")
+                raise
+            new_states.append(layer_state)
+        return data, (() if _is_empty(state) else tuple(new_states))
+
+    def output_shape(self, input_shape: DataShape) -> DataShape:
+        for index, layer in enumerate(self.layers):
+            with located(f"Sequential[{index}]", layer):
+                input_shape = layer.output_shape(input_shape)
+        return input_shape
+
+    def __repr__(self) -> str:
+        return f"Sequential({', '.join(map(repr, self.layers))})"
+
+
+class Parallel(Module):
+    """Give the same input to every branch; the output is the tuple (or dict) of their outputs.
+
+    ``Parallel(a, b)`` gives a tuple and holds params/state as tuples; ``Parallel(x=a, y=b)`` gives
+    dicts keyed by branch name (names are kept sorted, as JAX orders dict keys).
+
+    Examples
+    --------
+    >>> both = pmm.Parallel(lin=pmm.nn.Linear(features=2), act=pmm.nn.Tanh())
+    >>> both.output_shape((3,))
+    {'act': (3,), 'lin': (2,)}
+    """
+
+    branches: tuple[Module, ...]
+    names: tuple[str, ...] | None = None
+
+    def __init__(self, *branches: Module, **named: Module) -> None:
+        if branches and named:
+            raise ValueError("Parallel takes branches either all positional or all by name")
+        names = tuple(sorted(named)) if named else None
+        object.__setattr__(self, "branches", tuple(named[n] for n in names) if names else branches)
+        object.__setattr__(self, "names", names)
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_children("branches", self.branches, type(self).__name__)
+
+    @classmethod
+    def from_hyperparams(cls, hyperparams: HyperParams) -> Self:
+        names, branches = hyperparams.get("names"), hyperparams["branches"]
+        return cls(**dict(zip(names, branches))) if names else cls(*branches)
+
+    @property
+    def _keys(self) -> Sequence[Any]:
+        return self.names or range(len(self.branches))
+
+    def _segment(self, key: Any) -> str:
+        return f"Parallel[{key!r}]"
+
+    def _pack(self, values: Sequence[Any]) -> Any:
+        return dict(zip(self.names, values)) if self.names else tuple(values)
+
+    def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
+        results = []
+        for key, branch, branch_rng in zip(self._keys, self.branches, split_keys(rng, len(self.branches))):
+            with located(self._segment(key), branch):
+                results.append(branch.init(branch_rng, input_shape))
+        return self._pack([p for p, _ in results]), self._pack([s for _, s in results])
+
+    def apply(
+        self, params: Params, data: Data, training: bool, state: State, rng: Any
+    ) -> tuple[Data, State]:
+        keys = self._keys
+        branch_params = _per_child(params, keys, "params", self)
+        branch_states = _per_child(state, keys, "state", self)
+        outputs, new_states = [], []
+        for key, branch, branch_rng in zip(keys, self.branches, split_keys(rng, len(keys))):
+            try:
+                output, new_state = branch(branch_params[key], data, training, branch_states[key], branch_rng)
+            except Exception as error:
+                locate(error, self._segment(key))
+                raise
+            outputs.append(output)
+            new_states.append(new_state)
+        return self._pack(outputs), (() if _is_empty(state) else self._pack(new_states))
+
+    def output_shape(self, input_shape: DataShape) -> DataShape:
+        shapes = []
+        for key, branch in zip(self._keys, self.branches):
+            with located(self._segment(key), branch):
+                shapes.append(branch.output_shape(input_shape))
+        return self._pack(shapes)
+
+    def __repr__(self) -> str:
+        if self.names:
+            return f"Parallel({', '.join(f'{n}={b!r}' for n, b in zip(self.names, self.branches))})"
+        return f"Parallel({', '.join(map(repr, self.branches))})"
+
+
+class Residual(Module):
+    """``data + module(data)``, leaf by leaf for PyTree data; params and state are the module's.
+
+    The module must keep the shape of its input.
+
+    Examples
+    --------
+    >>> block = pmm.Residual(pmm.nn.Linear(features=3) >> pmm.nn.Tanh())
+    >>> block.output_shape((3,))
+    (3,)
+    """
+
+    module: Module
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_children("module", (self.module,), type(self).__name__)
+
+    def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
+        self.output_shape(input_shape)
+        with located("Residual", self.module):
+            return self.module.init(rng, input_shape)
+
+    def apply(
+        self, params: Params, data: Data, training: bool, state: State, rng: Any
+    ) -> tuple[Data, State]:
+        try:
+            update, state = self.module(params, data, training, state, rng)
+        except Exception as error:
+            locate(error, "Residual")
+            raise
+        return jax.tree.map(operator.add, data, update), state
+
+    def output_shape(self, input_shape: DataShape) -> DataShape:
+        with located("Residual", self.module):
+            output_shape = self.module.output_shape(input_shape)
+        if output_shape != input_shape:
+            raise ShapeError(
+                f"Residual adds its module's output to its input, so the module must keep the "
+                f"shape: input {input_shape}, module output {output_shape}. Make the module's "
+                "last layer produce the input's features, or project the input first"
+            )
+        return input_shape
+
+
+class Select(Module):
+    """Pick a subtree or leaf of PyTree data by a path of dict keys and sequence indices.
+
+    ``Select("a")`` picks ``data["a"]``; ``Select(("a", 0))`` picks ``data["a"][0]``. The batch
+    axis is untouched.
+
+    Examples
+    --------
+    >>> pmm.Select(("x", 1)).output_shape({"x": ((2,), (3, 4))})
+    (3, 4)
+    """
+
+    path: tuple[str | int, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.path, tuple | list):
+            object.__setattr__(self, "path", (self.path,))
+        super().__post_init__()
+        if not self.path:
+            raise ValueError("field 'path' is empty; give a key or a tuple of keys")
+        for key in self.path:
+            if isinstance(key, bool) or not isinstance(key, str | int):
+                raise ValueError(f"field 'path' holds {key!r}; keys are str (dicts) or int (sequences)")
+
+    def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
+        self.output_shape(input_shape)
+        return (), ()
+
+    def apply(
+        self, params: Params, data: Data, training: bool, state: State, rng: Any
+    ) -> tuple[Data, State]:
+        return self._walk(data, lambda node: isinstance(node, jax.Array | jax.ShapeDtypeStruct)), state
+
+    def output_shape(self, input_shape: DataShape) -> DataShape:
+        return self._walk(input_shape, is_shape)
+
+    def _walk(self, tree: Any, is_leaf: Any) -> Any:
+        node = tree
+        for depth, key in enumerate(self.path):
+            where = "".join(f"[{k!r}]" for k in self.path[:depth]) or "the data"
+            if is_leaf(node) or not isinstance(node, dict | tuple | list):
+                raise ShapeError(f"cannot select [{key!r}] from {where}: it is a leaf, not a tree")
+            try:
+                node = node[key]
+            except (KeyError, IndexError, TypeError):
+                options = list(node) if isinstance(node, dict) else f"indices 0..{len(node) - 1}"
+                raise ShapeError(f"{where} has no entry [{key!r}]; it has {options}") from None
+        return node
+
+
+class Concatenate(Module):
+    """Concatenate the leaves of PyTree data (in JAX's flattening order) along ``axis``.
+
+    ``axis`` counts the axes of the data arrays, batch axis included, so it may not be ``0``;
+    negative values count from the end. Every leaf needs the same number of axes and equal sizes
+    off ``axis``.
+
+    Examples
+    --------
+    >>> pmm.Concatenate().output_shape({"a": (2,), "b": (3,)})
+    (5,)
+    """
+
+    axis: int = -1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.axis, bool) or not isinstance(self.axis, int) or self.axis == 0:
+            raise ValueError(
+                f"field 'axis' is {self.axis!r}; give a non-zero int (axis 0 is the batch axis)"
+            )
+
+    def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
+        self.output_shape(input_shape)
+        return (), ()
+
+    def apply(
+        self, params: Params, data: Data, training: bool, state: State, rng: Any
+    ) -> tuple[Data, State]:
+        return jnp.concatenate(jax.tree.leaves(data), axis=self.axis), state
+
+    def output_shape(self, input_shape: DataShape) -> DataShape:
+        validate_shape(input_shape)
+        leaves = shape_leaves(input_shape)
+        rank = len(leaves[0])
+        axis = self.axis - 1 if self.axis > 0 else self.axis + rank
+        if any(len(leaf) != rank for leaf in leaves) or not 0 <= axis < rank:
+            raise ShapeError(
+                f"cannot concatenate leaves of shapes {leaves} along axis {self.axis}: every leaf "
+                "needs the same number of axes, and the axis must exist"
+            )
+        rest = {leaf[:axis] + leaf[axis + 1 :] for leaf in leaves}
+        if len(rest) > 1:
+            raise ShapeError(f"cannot concatenate leaves of shapes {leaves}: sizes differ off axis {self.axis}")
+        sizes = [leaf[axis] for leaf in leaves]
+        total = None if None in sizes else sum(sizes)
+        return leaves[0][:axis] + (total,) + leaves[0][axis + 1 :]
+
+
+def _check_children(field: str, children: tuple[Any, ...], owner: str) -> None:
+    if not children:
+        raise ValueError(f"field {field!r} of {owner} is empty; give at least one pmm.Module")
+    for index, child in enumerate(children):
+        if not isinstance(child, Module):
+            raise ValueError(
+                f"field {field!r} of {owner}: entry {index} is a {type(child).__name__}, not a "
+                "pmm.Module; wrap functions in a Module subclass"
+            )

@@ -1,0 +1,225 @@
+"""``pmm.Module``: a frozen spec of hyperparameters that *is* its pure ``ModuleCallable``.
+
+A module holds configuration only. ``module.init(rng, input_shape)`` builds ``(params, state)``;
+``module(params, data, training, state, rng)`` computes ``(data, state)``. Because a module is a
+frozen, hashable dataclass, ``jax.jit(module, static_argnums=2)`` and ``jax.vmap(module, ...)``
+take it as it is.
+
+Examples
+--------
+>>> import dataclasses, jax, jax.numpy as jnp, pmm
+>>> @dataclasses.dataclass(frozen=True)
+... class Scale(pmm.Module):
+...     factor: float = 2.0
+...     def init(self, rng, input_shape):
+...         return {"s": jnp.full(input_shape, self.factor)}, ()
+...     def apply(self, params, data, training, state, rng):
+...         return data * params["s"], state
+>>> params, state = Scale().init(jax.random.key(0), (3,))
+>>> Scale()(params, jnp.ones((4, 3)), False, state, None)[0].shape
+(4, 3)
+"""
+
+import abc
+import dataclasses
+import typing
+from typing import Any, ClassVar, Self
+
+import jax
+import jax.numpy as jnp
+
+from pmm.errors import label_origin
+from pmm.shapes import map_shapes, probe_structs, shape_leaves, shape_of, validate_shape
+from pmm.typing import Data, DataShape, HyperParams, Params, State
+
+_REGISTRY: dict[str, type["Module"]] = {}
+
+#: Sizes substituted for ``None`` when the default ``output_shape`` probes a module; a size that
+#: differs between the two probes is reported as ``None`` again.
+_UNKNOWN_PROBE_SIZES = (5, 7)
+_PROBE_BATCH_SIZE = 2
+
+
+def register(cls: type["Module"], name: str | None = None) -> type["Module"]:
+    """Make ``cls`` loadable under ``name`` (default: ``"module.QualName"``); returns ``cls``.
+
+    Subclassing ``Module`` registers a class already; call this to add another name, e.g. after
+    moving a class to a new module while keeping old files loadable.
+    """
+    _REGISTRY[name or registry_name(cls)] = cls
+    return cls
+
+
+def registry_name(cls: type["Module"]) -> str:
+    """The stable name ``cls`` is saved under: ``pmm.<Class>`` for built-ins, else the
+    ``register_as`` class keyword, else ``"<module>.<QualName>"``."""
+    explicit = cls.__dict__.get("_registry_name")
+    if explicit:
+        return explicit
+    if cls.__module__ == "pmm" or cls.__module__.startswith("pmm."):
+        return f"pmm.{cls.__qualname__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def registered_class(name: str) -> type["Module"]:
+    """The module class registered as ``name``; ``KeyError`` with the known names if none is."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(
+            f"no pmm module class is registered as {name!r}; import the module that defines it "
+            f"(or call pmm.register) first. Registered: {sorted(_REGISTRY)}"
+        ) from None
+
+
+def _freeze(value: Any, field: str) -> Any:
+    """Lists become tuples (recursively) so specs stay hashable; arrays are refused."""
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(item, field) for item in value)
+    if isinstance(value, jax.Array) or hasattr(value, "__array__") and getattr(value, "ndim", 0):
+        raise ValueError(
+            f"hyperparameter {field!r} is an array; modules hold configuration only, so give a "
+            "number or a tuple, and put trainable values in params"
+        )
+    return value
+
+
+@typing.dataclass_transform(frozen_default=True)
+class Module(abc.ABC):
+    """A frozen, hashable spec of hyperparameters, and the pure ``ModuleCallable`` they define.
+
+    Declaring fields on a subclass makes it a frozen dataclass; decorating it with
+    ``@dataclasses.dataclass(frozen=True)`` as well changes nothing. Subclasses write ``init`` and
+    ``apply``; ``output_shape`` defaults to tracing both with ``jax.eval_shape`` (no FLOPs). A
+    subclass is registered for loading under ``registry_name(cls)``; pass
+    ``class Mine(pmm.Module, register_as="lab.Mine")`` to choose the name.
+
+    Validate hyperparameters in ``__post_init__`` (call ``super().__post_init__()`` first) and
+    raise ``ValueError`` naming the field.
+    """
+
+    #: Version of this class's hyperparameters, stored in saved files so that ``upgrade`` can
+    #: convert the hyperparameters of files written by an older version.
+    version: ClassVar[int] = 1
+
+    def __init_subclass__(cls, register_as: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclasses.dataclass(frozen=True, repr=False)(cls)
+        # Frozenness is inherited from Module.__setattr__ instead, so that decorating the class
+        # with @dataclasses.dataclass(frozen=True) again can add its own without a conflict.
+        for name in ("__setattr__", "__delattr__"):
+            if name in cls.__dict__:
+                delattr(cls, name)
+        if register_as is not None:
+            cls._registry_name = register_as
+        register(cls)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(
+            f"cannot assign to field {name!r}: pmm modules are frozen; "
+            f"use dataclasses.replace(module, {name}=...) for a changed copy"
+        )
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}: pmm modules are frozen")
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = _freeze(getattr(self, field.name), field.name)
+            object.__setattr__(self, field.name, value)
+            try:
+                hash(value)
+            except TypeError:
+                raise ValueError(
+                    f"hyperparameter {field.name!r} of {type(self).__name__} is not hashable "
+                    f"({type(value).__name__}); give numbers, strings, tuples or modules"
+                ) from None
+
+    @property
+    def hyperparams(self) -> HyperParams:
+        """The dataclass fields by name; nested modules appear as modules."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_hyperparams(cls, hyperparams: HyperParams) -> Self:
+        """Build the module back from ``hyperparams`` (the inverse of ``hyperparams``)."""
+        return cls(**hyperparams)
+
+    @classmethod
+    def upgrade(cls, hyperparams: HyperParams, version: int) -> HyperParams:
+        """Convert hyperparameters saved by ``version`` of this class to the current version.
+
+        The default accepts them unchanged; override when a release renames or adds fields.
+        """
+        return hyperparams
+
+    @abc.abstractmethod
+    def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
+        """Build ``(params, state)`` for data of ``input_shape`` (no batch axis)."""
+
+    @abc.abstractmethod
+    def apply(
+        self, params: Params, data: Data, training: bool, state: State, rng: Any
+    ) -> tuple[Data, State]:
+        """Compute ``(output, new_state)``; pure, and called through ``__call__``."""
+
+    def output_shape(self, input_shape: DataShape) -> DataShape:
+        """The shape of the output for input of ``input_shape``, found without computing.
+
+        Traces ``init`` and ``apply`` with ``jax.eval_shape``. Sizes given as ``None`` are probed
+        with two different sizes; output sizes that follow them are ``None`` too.
+        """
+        validate_shape(input_shape)
+        probes = [self._probe_output_shape(input_shape, size) for size in _UNKNOWN_PROBE_SIZES]
+        if not any(None in leaf for leaf in shape_leaves(input_shape)):
+            return probes[0]
+        return map_shapes(
+            lambda first, second: tuple(a if a == b else None for a, b in zip(first, second)),
+            *probes,
+        )
+
+    def _probe_output_shape(self, input_shape: DataShape, unknown: int) -> DataShape:
+        def run(key: Any, data: Data) -> Data:
+            params, state = self.init(key, input_shape)
+            return self.apply(params, data, False, state, None)[0]
+
+        data = probe_structs(input_shape, _PROBE_BATCH_SIZE, jnp.result_type(float), unknown)
+        return shape_of(jax.eval_shape(run, jax.random.key(0), data))
+
+    def __call__(
+        self,
+        params: Params,
+        data: Data,
+        training: bool = False,
+        state: State = (),
+        rng: Any = None,
+    ) -> tuple[Data, State]:
+        """The ``ModuleCallable``: ``(params, data, training, state, rng) -> (data, state)``."""
+        try:
+            return self.apply(params, data, training, state, rng)
+        except Exception as error:
+            label_origin(error, self)
+            raise
+
+    def __rshift__(self, other: "Module") -> "Module":
+        """``a >> b`` is ``Sequential(a, b)``, flattening nested Sequentials."""
+        from pmm.combinators import Sequential
+
+        return Sequential.chain(self, other)
+
+    def __repr__(self) -> str:
+        """The class name and the fields that differ from their defaults."""
+        shown = [
+            f"{field.name}={getattr(self, field.name)!r}"
+            for field in dataclasses.fields(self)  # type: ignore[arg-type]
+            if field.repr and getattr(self, field.name) != _default(field)
+        ]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+
+def _default(field: dataclasses.Field) -> Any:
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return dataclasses.MISSING

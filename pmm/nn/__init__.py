@@ -1,0 +1,1 @@
+"""Standard neural-network layers as pmm modules."""
