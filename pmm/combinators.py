@@ -51,9 +51,14 @@ def _per_child(tree: Any, keys: Sequence[Any], what: str, owner: Module) -> Any:
         fits = isinstance(tree, tuple | list) and len(tree) == len(keys)
     if not fits:
         expected = f"keys {list(keys)}" if named else f"a tuple of {len(keys)}"
-        got = f"keys {list(tree)}" if isinstance(tree, dict) else (
-            f"a {type(tree).__name__} of {len(tree)}" if isinstance(tree, tuple | list)
-            else f"a {type(tree).__name__}"
+        got = (
+            f"keys {list(tree)}"
+            if isinstance(tree, dict)
+            else (
+                f"a {type(tree).__name__} of {len(tree)}"
+                if isinstance(tree, tuple | list)
+                else f"a {type(tree).__name__}"
+            )
         )
         raise ShapeError(
             f"{what} must hold one entry per child ({expected}), got {got}; "
@@ -92,12 +97,14 @@ class Sequential(Module):
 
     @classmethod
     def chain(cls, *modules: Module) -> "Sequential":
-        """One flat Sequential of ``modules``, splicing in the layers of any Sequential among them."""
+        """One flat Sequential of ``modules``, splicing in the layers of Sequentials among them."""
         return cls(*(layer for m in modules for layer in (m.layers if type(m) is cls else (m,))))
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
         params, states = [], []
-        for index, (layer, key) in enumerate(zip(self.layers, split_keys(rng, len(self.layers)))):
+        for index, (layer, key) in enumerate(
+            zip(self.layers, split_keys(rng, len(self.layers)), strict=True)
+        ):
             with located(f"Sequential[{index}]", layer):
                 layer_params, layer_state = layer.init(key, input_shape)
                 input_shape = layer.output_shape(input_shape)
@@ -113,7 +120,12 @@ class Sequential(Module):
         layer_states = _per_child(state, indices, "state", self)
         new_states = []
         for index, layer, layer_param, layer_state, key in zip(
-            indices, self.layers, layer_params, layer_states, split_keys(rng, len(self.layers))
+            indices,
+            self.layers,
+            layer_params,
+            layer_states,
+            split_keys(rng, len(self.layers)),
+            strict=True,
         ):
             try:
                 data, layer_state = layer(layer_param, data, training, layer_state, key)
@@ -164,7 +176,7 @@ class Parallel(Module):
     @classmethod
     def from_hyperparams(cls, hyperparams: HyperParams) -> Self:
         names, branches = hyperparams.get("names"), hyperparams["branches"]
-        return cls(**dict(zip(names, branches))) if names else cls(*branches)
+        return cls(**dict(zip(names, branches, strict=True))) if names else cls(*branches)
 
     @property
     def _keys(self) -> Sequence[Any]:
@@ -174,11 +186,13 @@ class Parallel(Module):
         return f"Parallel[{key!r}]"
 
     def _pack(self, values: Sequence[Any]) -> Any:
-        return dict(zip(self.names, values)) if self.names else tuple(values)
+        return dict(zip(self.names, values, strict=True)) if self.names else tuple(values)
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
         results = []
-        for key, branch, branch_rng in zip(self._keys, self.branches, split_keys(rng, len(self.branches))):
+        for key, branch, branch_rng in zip(
+            self._keys, self.branches, split_keys(rng, len(self.branches)), strict=True
+        ):
             with located(self._segment(key), branch):
                 results.append(branch.init(branch_rng, input_shape))
         return self._pack([p for p, _ in results]), self._pack([s for _, s in results])
@@ -190,9 +204,13 @@ class Parallel(Module):
         branch_params = _per_child(params, keys, "params", self)
         branch_states = _per_child(state, keys, "state", self)
         outputs, new_states = [], []
-        for key, branch, branch_rng in zip(keys, self.branches, split_keys(rng, len(keys))):
+        for key, branch, branch_rng in zip(
+            keys, self.branches, split_keys(rng, len(keys)), strict=True
+        ):
             try:
-                output, new_state = branch(branch_params[key], data, training, branch_states[key], branch_rng)
+                output, new_state = branch(
+                    branch_params[key], data, training, branch_states[key], branch_rng
+                )
             except Exception as error:
                 locate(error, self._segment(key))
                 raise
@@ -202,15 +220,16 @@ class Parallel(Module):
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         shapes = []
-        for key, branch in zip(self._keys, self.branches):
+        for key, branch in zip(self._keys, self.branches, strict=True):
             with located(self._segment(key), branch):
                 shapes.append(branch.output_shape(input_shape))
         return self._pack(shapes)
 
     def __repr__(self) -> str:
+        branches = map(repr, self.branches)
         if self.names:
-            return f"Parallel({', '.join(f'{n}={b!r}' for n, b in zip(self.names, self.branches))})"
-        return f"Parallel({', '.join(map(repr, self.branches))})"
+            branches = (f"{n}={b}" for n, b in zip(self.names, branches, strict=True))
+        return f"Parallel({', '.join(branches)})"
 
 
 class Residual(Module):
@@ -280,7 +299,9 @@ class Select(Module):
             raise ValueError("field 'path' is empty; give a key or a tuple of keys")
         for key in self.path:
             if isinstance(key, bool) or not isinstance(key, str | int):
-                raise ValueError(f"field 'path' holds {key!r}; keys are str (dicts) or int (sequences)")
+                raise ValueError(
+                    f"field 'path' holds {key!r}; keys are str (dicts) or int (sequences)"
+                )
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
         self.output_shape(input_shape)
@@ -289,7 +310,9 @@ class Select(Module):
     def apply(
         self, params: Params, data: Data, training: bool, state: State, rng: Any
     ) -> tuple[Data, State]:
-        return self._walk(data, lambda node: isinstance(node, jax.Array | jax.ShapeDtypeStruct)), state
+        return self._walk(
+            data, lambda node: isinstance(node, jax.Array | jax.ShapeDtypeStruct)
+        ), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         return self._walk(input_shape, is_shape)
@@ -351,10 +374,12 @@ class Concatenate(Module):
             )
         rest = {leaf[:axis] + leaf[axis + 1 :] for leaf in leaves}
         if len(rest) > 1:
-            raise ShapeError(f"cannot concatenate leaves of shapes {leaves}: sizes differ off axis {self.axis}")
+            raise ShapeError(
+                f"cannot concatenate leaves of shapes {leaves}: sizes differ off axis {self.axis}"
+            )
         sizes = [leaf[axis] for leaf in leaves]
         total = None if None in sizes else sum(sizes)
-        return leaves[0][:axis] + (total,) + leaves[0][axis + 1 :]
+        return (*leaves[0][:axis], total, *leaves[0][axis + 1 :])
 
 
 def _check_children(field: str, children: tuple[Any, ...], owner: str) -> None:

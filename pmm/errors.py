@@ -55,7 +55,9 @@ def locate(error: BaseException, segment: str) -> None:
             setattr(error, _NOTE_INDEX_ATTRIBUTE, len(error.__notes__) - 1)
     path.insert(0, segment)
     if not isinstance(error, PmmError):
-        error.__notes__[getattr(error, _NOTE_INDEX_ATTRIBUTE)] = f"in pmm module {module_path(error)}"
+        error.__notes__[getattr(error, _NOTE_INDEX_ATTRIBUTE)] = (
+            f"in pmm module {module_path(error)}"
+        )
 
 
 def label_origin(error: BaseException, module: Any) -> None:

@@ -110,6 +110,8 @@ class Module(abc.ABC):
         for name in ("__setattr__", "__delattr__"):
             if name in cls.__dict__:
                 delattr(cls, name)
+        # Pinning the inherited repr keeps that second decoration from replacing it.
+        cls.__repr__ = cls.__repr__
         if register_as is not None:
             cls._registry_name = register_as
         register(cls)

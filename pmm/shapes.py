@@ -64,6 +64,7 @@ def shape_of(data: Data) -> DataShape:
 
 def describe(data: Data) -> str:
     """Shapes and dtypes of ``data``'s leaves, e.g. ``float32[8,3]``; never the contents."""
+
     def one(leaf: Any) -> str:
         return f"{jnp.result_type(leaf)}[{','.join(map(str, jnp.shape(leaf)))}]"
 
