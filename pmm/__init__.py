@@ -5,15 +5,44 @@ Every module is a frozen spec of hyperparameters and is itself the pure callable
 builds ``(params, state)``.
 """
 
-from pmm import nn, typing
+from pmm import matrix, nn, typing
+from pmm.checks import set_shape_checks, shape_checks, shape_checks_enabled
 from pmm.combinators import Concatenate, Parallel, Residual, Select, Sequential
 from pmm.errors import LoadError, PmmError, RngError, ShapeError
+from pmm.io import load, save
+from pmm.matrix import (
+    AEPMM,
+    AOPMM,
+    AffineEigenvaluePMM,
+    AffineHermitianMatrix,
+    AffineObservablePMM,
+    Eigensystem,
+    Eigenvalues,
+    Eigenvectors,
+    ExpectationValueSum,
+    LowRankAffineHermitianMatrix,
+    TransitionAmplitudeSum,
+)
 from pmm.module import Module, register, registered_class, registry_name
+from pmm.train import FitResult, fit, predict
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AEPMM",
+    "AOPMM",
+    "AffineEigenvaluePMM",
+    "AffineHermitianMatrix",
+    "AffineObservablePMM",
+    "Eigensystem",
+    "Eigenvalues",
+    "Eigenvectors",
+    "ExpectationValueSum",
+    "LowRankAffineHermitianMatrix",
+    "TransitionAmplitudeSum",
+    "matrix",
     "Concatenate",
+    "FitResult",
     "LoadError",
     "Module",
     "Parallel",
@@ -24,9 +53,16 @@ __all__ = [
     "Sequential",
     "ShapeError",
     "__version__",
+    "fit",
+    "load",
     "nn",
+    "predict",
     "register",
     "registered_class",
     "registry_name",
+    "save",
+    "set_shape_checks",
+    "shape_checks",
+    "shape_checks_enabled",
     "typing",
 ]

@@ -23,6 +23,7 @@ Examples
 import abc
 import dataclasses
 import typing
+from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 import jax
@@ -38,6 +39,8 @@ _REGISTRY: dict[str, type["Module"]] = {}
 #: differs between the two probes is reported as ``None`` again.
 _UNKNOWN_PROBE_SIZES = (5, 7)
 _PROBE_BATCH_SIZE = 2
+#: The checking call ``pmm.checks`` installs while shape checks are on; ``None`` when they are off.
+_shape_check: Callable[..., tuple[Data, State]] | None = None
 
 
 def register(cls: type["Module"], name: str | None = None) -> type["Module"]:
@@ -181,12 +184,13 @@ class Module(abc.ABC):
         )
 
     def _probe_output_shape(self, input_shape: DataShape, unknown: int) -> DataShape:
-        def run(key: Any, data: Data) -> Data:
-            params, state = self.init(key, input_shape)
+        def run(data: Data) -> Data:
+            # The key is made inside: made outside, under jax.jit, it would enter the jaxpr.
+            params, state = self.init(jax.random.key(0), input_shape)
             return self.apply(params, data, False, state, None)[0]
 
         data = probe_structs(input_shape, _PROBE_BATCH_SIZE, jnp.result_type(float), unknown)
-        return shape_of(jax.eval_shape(run, jax.random.key(0), data))
+        return shape_of(jax.eval_shape(run, data))
 
     def __call__(
         self,
@@ -196,9 +200,14 @@ class Module(abc.ABC):
         state: State = (),
         rng: Any = None,
     ) -> tuple[Data, State]:
-        """The ``ModuleCallable``: ``(params, data, training, state, rng) -> (data, state)``."""
+        """The ``ModuleCallable``: ``(params, data, training, state, rng) -> (data, state)``.
+
+        Calls ``apply``; while shape checks are on, through ``pmm.checks.checked_call``.
+        """
         try:
-            return self.apply(params, data, training, state, rng)
+            if _shape_check is None:
+                return self.apply(params, data, training, state, rng)
+            return _shape_check(self, params, data, training, state, rng)
         except Exception as error:
             label_origin(error, self)
             raise

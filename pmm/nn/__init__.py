@@ -1,1 +1,93 @@
-"""Standard neural-network layers as pmm modules."""
+"""Standard neural-network layers as pmm modules.
+
+Every layer is a frozen spec with keyword hyperparameters (``Linear(features=8)``); parameter
+dtypes are ``"float32"`` (default), ``"float64"``, ``"complex64"`` or ``"complex128"``.
+
+Examples
+--------
+>>> import jax, pmm
+>>> model = pmm.nn.Linear(features=8) >> pmm.nn.ReLU() >> pmm.nn.Linear(features=1)
+>>> model.output_shape((3,))
+(1,)
+"""
+
+from pmm.nn.activations import (
+    ACTIVATIONS,
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Activation,
+    ElementwiseActivation,
+    HardSigmoid,
+    HardSiLU,
+    HardSwish,
+    HardTanh,
+    Identity,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    SoftSign,
+    SparsePlus,
+    SparseSigmoid,
+    Squareplus,
+    Swish,
+    Tanh,
+)
+from pmm.nn.constant import Constant
+from pmm.nn.dropout import Dropout
+from pmm.nn.einsum import Einsum
+from pmm.nn.linear import Bias, Linear
+from pmm.nn.mlp import MLP
+from pmm.nn.normalization import BatchNorm, LayerNorm
+from pmm.nn.reshape import Flatten, Reshape
+
+__all__ = [
+    "ACTIVATIONS",
+    "CELU",
+    "ELU",
+    "GELU",
+    "GLU",
+    "MLP",
+    "SELU",
+    "Activation",
+    "BatchNorm",
+    "Bias",
+    "Constant",
+    "Dropout",
+    "Einsum",
+    "ElementwiseActivation",
+    "Flatten",
+    "HardSiLU",
+    "HardSigmoid",
+    "HardSwish",
+    "HardTanh",
+    "Identity",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSigmoid",
+    "LogSoftmax",
+    "Mish",
+    "ReLU",
+    "ReLU6",
+    "Reshape",
+    "Sigmoid",
+    "SiLU",
+    "SoftSign",
+    "Softmax",
+    "Softplus",
+    "SparsePlus",
+    "SparseSigmoid",
+    "Squareplus",
+    "Swish",
+    "Tanh",
+]

@@ -1,0 +1,173 @@
+"""The Parametric Matrix Models of Cook et al. as ready-made models: AE-PMM and AO-PMM.
+
+Each composite is a frozen spec whose ``init``, ``apply`` and ``output_shape`` are those of the
+equivalent ``pmm.Sequential`` of primitives (``as_sequential()``), so its params are that
+Sequential's tuple, one entry per layer. The Sequential is built once per spec by a module-level
+cache; the spec itself holds nothing but its hyperparameters.
+
+Examples
+--------
+>>> model = AEPMM(matrix_size=5, num_eig=2)
+>>> params, state = model.init(jax.random.key(0), (1,))
+>>> model(params, jnp.ones((8, 1)), False, state, None)[0].shape
+(8, 2)
+"""
+
+import abc
+import functools
+from typing import Any
+
+from pmm.combinators import Sequential
+from pmm.matrix.affine import AffineHermitianMatrix, check_affine_fields
+from pmm.matrix.eigen import Eigenvalues, Eigenvectors, check_which
+from pmm.matrix.observables import ExpectationValueSum, TransitionAmplitudeSum
+from pmm.module import Module
+from pmm.nn._checks import check_bool, check_int
+from pmm.nn._dtypes import real_dtype
+from pmm.nn.linear import Bias
+from pmm.typing import Data, DataShape, Params, State
+
+
+class _AffinePMM(Module):
+    """The fields every affine PMM shares, and delegation to ``as_sequential()``."""
+
+    matrix_size: int
+    num_eig: int = 1
+    which: str = "SA"
+    smoothing: float = 0.0
+    bias_term: bool = True
+    init_magnitude: float = 1e-2
+    dtype: str = "complex64"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        owner = type(self).__name__
+        check_affine_fields(self)
+        check_int(self.num_eig, "num_eig", owner, minimum=1)
+        if self.num_eig > self.matrix_size:
+            raise ValueError(
+                f"field 'num_eig' of {owner} is {self.num_eig}, more than the {self.matrix_size} "
+                f"eigenpairs of a matrix_size={self.matrix_size} matrix; lower num_eig or raise "
+                "matrix_size"
+            )
+        check_which(self.which, owner)
+
+    @abc.abstractmethod
+    def layers(self) -> tuple[Module, ...]:
+        """The primitives this model chains, first to last."""
+
+    def as_sequential(self) -> Sequential:
+        """The equivalent ``pmm.Sequential`` of ``layers()`` (built once per spec)."""
+        return _sequential(self)
+
+    def _matrix(self) -> AffineHermitianMatrix:
+        return AffineHermitianMatrix(
+            self.matrix_size, self.bias_term, self.smoothing, self.init_magnitude, self.dtype
+        )
+
+    def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
+        return self.as_sequential().init(rng, input_shape)
+
+    def apply(
+        self, params: Params, data: Data, training: bool, state: State, rng: Any
+    ) -> tuple[Data, State]:
+        return self.as_sequential().apply(params, data, training, state, rng)
+
+    def output_shape(self, input_shape: DataShape) -> DataShape:
+        return self.as_sequential().output_shape(input_shape)
+
+
+@functools.lru_cache(maxsize=256)
+def _sequential(spec: _AffinePMM) -> Sequential:
+    return Sequential(*spec.layers())
+
+
+class AffineEigenvaluePMM(_AffinePMM):
+    r"""AE-PMM: selected eigenvalues of a Hermitian matrix affine in the features.
+
+    .. math::  M(x) = M_0 + \sum_{i=1}^{p} x_i M_i + s\,C, \qquad
+               y(x) = (\lambda_{j_1}(x), \ldots, \lambda_{j_k}(x)),
+
+    the ``num_eig`` eigenvalues of :math:`M(x)` that ``which`` selects, in the order
+    ``Eigenvalues`` documents (``which="SA"``: lowest first, so output 0 is the ground state).
+    Eigenvalues of an affine Hermitian family are analytic in :math:`x` away from level crossings
+    and grow at most linearly, which is why an AE-PMM extrapolates well beyond its training range
+    (Cook et al., Methods). See ``AffineHermitianMatrix`` for :math:`C` and ``smoothing``.
+
+    Equal to ``AffineHermitianMatrix(...) >> Eigenvalues(num_eig, which)``; params are that
+    Sequential's ``({"matrices": (m, n, n)}, ())``. Shapes: ``(batch, p)`` real to
+    ``(batch, num_eig)`` real.
+
+    Examples
+    --------
+    >>> AEPMM(matrix_size=6, num_eig=1, which="SA").output_shape((2,))
+    (1,)
+    """
+
+    def layers(self) -> tuple[Module, ...]:
+        return (self._matrix(), Eigenvalues(self.num_eig, self.which))
+
+
+class AffineObservablePMM(_AffinePMM):
+    r"""AO-PMM: observables of selected eigenvectors of a Hermitian matrix affine in the features.
+
+    .. math::  M(x) = M_0 + \sum_{i=1}^{p} x_i M_i + s\,C, \qquad M(x)\,v_j = \lambda_j v_j,
+
+    then, with the ``num_eig`` eigenvectors :math:`v_1..v_r` that ``which`` selects (default
+    ``"LM"``, largest magnitude, as in Cook et al.) and trainable Hermitian observables
+    :math:`D_{km}`,
+
+    .. math::  z_k = g_k + \sum_{m=1}^{l} \Big( \sum_{i,j=1}^{r} |v_i^\dagger D_{km} v_j|^2
+               - \tfrac{1}{2}\|D_{km}\|_2^2 \Big),
+
+    (``TransitionAmplitudeSum``), or with :math:`\sum_i v_i^\dagger D_{km} v_i` in place of the
+    transition sum when ``use_expectation_values`` (``ExpectationValueSum``). The centering term
+    is dropped when ``centered=False`` and the trainable bias :math:`g_k` when
+    ``output_bias=False``. Magnitude-based ``which`` values and ``smoothing`` do not combine well:
+    smoothing widens gaps between algebraically adjacent levels only.
+
+    Equal to ``AffineHermitianMatrix >> Eigenvectors >> (Transition|Expectation)Sum [>> Bias]``;
+    params are that Sequential's tuple. Shapes: ``(batch, p)`` real to ``(batch, output_size)``
+    real.
+
+    Examples
+    --------
+    >>> AOPMM(matrix_size=7, num_eig=3, output_size=2).output_shape((4,))
+    (2,)
+    """
+
+    which: str = "LM"
+    output_size: int = 1
+    num_observables: int = 1
+    use_expectation_values: bool = False
+    centered: bool = True
+    output_bias: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        owner = type(self).__name__
+        check_int(self.output_size, "output_size", owner, minimum=1)
+        check_int(self.num_observables, "num_observables", owner, minimum=1)
+        for field in ("use_expectation_values", "centered", "output_bias"):
+            check_bool(getattr(self, field), field, owner)
+
+    def layers(self) -> tuple[Module, ...]:
+        readout = ExpectationValueSum if self.use_expectation_values else TransitionAmplitudeSum
+        chain = (
+            self._matrix(),
+            Eigenvectors(self.num_eig, self.which),
+            readout(
+                self.output_size,
+                self.num_observables,
+                self.centered,
+                self.init_magnitude,
+                self.dtype,
+            ),
+        )
+        return (*chain, Bias(dtype=real_dtype(self.dtype))) if self.output_bias else chain
+
+
+#: Short name of ``AffineEigenvaluePMM``.
+AEPMM = AffineEigenvaluePMM
+#: Short name of ``AffineObservablePMM``.
+AOPMM = AffineObservablePMM

@@ -1,0 +1,91 @@
+"""Checks shared by the layers: hyperparameter fields at construction, input shapes at ``init``.
+
+Field checks raise ``ValueError`` naming the field; shape checks raise ``pmm.ShapeError`` showing
+the shape and saying what the layer needs.
+
+Examples
+--------
+>>> check_int(3, "features", "Linear", minimum=1)
+>>> feature_size((4, 3), "Linear")
+3
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from pmm.errors import ShapeError
+from pmm.shapes import is_shape, validate_shape
+from pmm.typing import ArrayDataShape
+
+
+def check_int(value: Any, field: str, owner: str, minimum: int) -> None:
+    """Raise ``ValueError`` unless ``value`` is an int (not a bool) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"field {field!r} of {owner} is {value!r}; give an int >= {minimum}")
+
+
+def check_number(
+    value: Any,
+    field: str,
+    owner: str,
+    valid: Callable[[float], bool] | None = None,
+    expected: str = "a real number",
+) -> None:
+    """Raise ``ValueError`` unless ``value`` is a real number (not a bool) that ``valid`` accepts.
+
+    ``expected`` describes the accepted values in the message, e.g. ``"a number in [0, 1)"``.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (valid is not None and not valid(value))
+    ):
+        raise ValueError(f"field {field!r} of {owner} is {value!r}; give {expected}")
+
+
+def check_axis(value: Any, field: str, owner: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is a non-zero int (axis 0 is the batch axis)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value == 0:
+        raise ValueError(
+            f"field {field!r} of {owner} is {value!r}; give a non-zero int "
+            "(axes count the batch axis, which is axis 0)"
+        )
+
+
+def check_bool(value: Any, field: str, owner: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        raise ValueError(f"field {field!r} of {owner} is {value!r}; give True or False")
+
+
+def array_shape(input_shape: Any, owner: str) -> ArrayDataShape:
+    """``input_shape`` if it is the shape of one array; ``ShapeError`` for a tree of shapes."""
+    validate_shape(input_shape)
+    if not is_shape(input_shape):
+        raise ShapeError(
+            f"{owner} acts on one array, but input_shape is the tree {input_shape!r}; "
+            "pick one leaf first (pmm.Select) or join the leaves (pmm.Concatenate)"
+        )
+    return input_shape
+
+
+def feature_size(input_shape: Any, owner: str) -> int:
+    """The known size of the last axis of ``input_shape``; ``ShapeError`` if none or ``None``."""
+    shape = array_shape(input_shape, owner)
+    if not shape or shape[-1] is None:
+        raise ShapeError(
+            f"{owner} acts on the last axis, which must have a known size, but input_shape is "
+            f"{shape!r}; give per-sample shapes like (3,) (use (1,) for a scalar per sample)"
+        )
+    return shape[-1]
+
+
+def known_shape(input_shape: Any, owner: str) -> tuple[int, ...]:
+    """``input_shape`` as one array shape with every size known; ``ShapeError`` otherwise."""
+    shape = array_shape(input_shape, owner)
+    if None in shape:
+        raise ShapeError(
+            f"{owner} holds a parameter of the full per-sample shape, so every size must be "
+            f"known, but input_shape is {shape!r}; give the sizes in place of None"
+        )
+    return shape  # type: ignore[return-value]

@@ -1,0 +1,68 @@
+"""Parameter dtypes for the layers: canonical names, the float64 switch, and initialisation.
+
+Layers store their ``dtype`` hyperparameter as a canonical string (``"float32"``, ``"float64"``,
+``"complex64"`` or ``"complex128"``), check at ``init`` that JAX can hold it, and draw real or
+complex parameters through ``normal``.
+
+Examples
+--------
+>>> canonical_dtype("f4", "dtype", "Linear")
+'float32'
+>>> normal(jax.random.key(0), (2, 3), "complex64", variance=1.0).dtype
+dtype('complex64')
+"""
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+#: The parameter dtypes every layer accepts.
+DTYPES = ("float32", "float64", "complex64", "complex128")
+
+
+def canonical_dtype(value: Any, field: str, owner: str) -> str:
+    """The canonical name of ``value`` (anything ``jnp.dtype`` accepts) as a parameter dtype.
+
+    Raises ``ValueError`` naming ``field`` of ``owner`` when ``value`` is not a dtype or not one
+    of ``DTYPES``.
+    """
+    try:
+        name = jnp.dtype(value).name
+    except TypeError:
+        name = None
+    if name not in DTYPES:
+        raise ValueError(
+            f"field {field!r} of {owner} is {value!r}, which is not a parameter dtype; "
+            f"give one of {list(DTYPES)}"
+        )
+    return name
+
+
+def check_x64(dtype: str, owner: str) -> None:
+    """Raise ``ValueError`` when ``dtype`` needs 64-bit JAX and ``jax_enable_x64`` is off."""
+    if dtype in ("float64", "complex128") and not jax.config.read("jax_enable_x64"):
+        raise ValueError(
+            f"{owner} has dtype {dtype!r}, which needs 64-bit JAX; enable it with "
+            "jax.config.update('jax_enable_x64', True) at start-up (or the block "
+            "`with jax.enable_x64(True):`), or choose a 32-bit dtype"
+        )
+
+
+def real_dtype(dtype: str) -> str:
+    """The real dtype of the same precision: ``"complex64"`` gives ``"float32"``."""
+    return np.finfo(np.dtype(dtype)).dtype.name
+
+
+def normal(key: Any, shape: tuple[int, ...], dtype: str, variance: float) -> jax.Array:
+    """Normal draws of ``shape`` and ``dtype`` with ``E|x|^2 = variance``.
+
+    Complex dtypes draw the real and the imaginary part independently, each with variance
+    ``variance / 2``.
+    """
+    real = real_dtype(dtype)
+    if real == dtype:
+        return jax.random.normal(key, shape, real) * float(variance) ** 0.5
+    parts = jax.random.normal(key, (2, *shape), real) * float(variance / 2) ** 0.5
+    return jax.lax.complex(parts[0], parts[1])

@@ -1,0 +1,157 @@
+"""Normalisation layers: ``BatchNorm`` (over the batch, with running statistics) and
+``LayerNorm`` (over the features of each sample).
+
+Both centre and scale the data, then apply a trainable ``scale`` and offset per feature (the last
+axis). For complex data the variance is ``mean(|x - mean|^2)``.
+
+Examples
+--------
+>>> import jax
+>>> params, state = LayerNorm().init(jax.random.key(0), (3,))
+>>> LayerNorm()(params, jax.numpy.arange(6.0).reshape(2, 3))[0].shape
+(2, 3)
+"""
+
+from typing import Any
+
+import jax.numpy as jnp
+from jaxtyping import Array, Inexact
+
+from pmm.module import Module
+from pmm.nn._checks import check_bool, check_number, feature_size
+from pmm.nn._dtypes import canonical_dtype, check_x64, real_dtype
+from pmm.typing import DataShape, DictParams, DictState, State
+
+
+def _moments(data: Array, axes: tuple[int, ...]) -> tuple[Array, Array]:
+    """Mean and (real, biased) variance of ``data`` over ``axes``, keeping those axes."""
+    mean = jnp.mean(data, axis=axes, keepdims=True)
+    centred = data - mean
+    return mean, jnp.mean(jnp.real(centred * jnp.conj(centred)), axis=axes, keepdims=True)
+
+
+def _check_epsilon(epsilon: Any, owner: str) -> None:
+    check_number(epsilon, "epsilon", owner, lambda e: e > 0, "a positive number")
+
+
+class BatchNorm(Module):
+    """Normalise each feature (last axis) over every other axis, batch included.
+
+    ``y = (x - mean) / sqrt(var + epsilon) * scale + offset``. When training, ``mean`` and
+    ``var`` are the statistics of the data, and the running statistics in the state move towards
+    them: ``running = momentum * running + (1 - momentum) * batch``. Otherwise the running
+    statistics are used and the state is returned unchanged.
+
+    Parameters ``{"scale": (features,), "offset": (features,)}`` (ones and zeros); state
+    ``{"mean": (features,), "var": (features,)}`` (zeros and ones; ``var`` has the real dtype of
+    ``dtype``). Shapes: ``(batch, *rest, features)`` to the same.
+
+    Examples
+    --------
+    >>> import jax
+    >>> BatchNorm().init(jax.random.key(0), (3,))[1]["var"]
+    Array([1., 1., 1.], dtype=float32)
+    """
+
+    momentum: float = 0.99
+    epsilon: float = 1e-5
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dtype", canonical_dtype(self.dtype, "dtype", "BatchNorm"))
+        super().__post_init__()
+        check_number(
+            self.momentum, "momentum", "BatchNorm", lambda m: 0 <= m <= 1, "a number in [0, 1]"
+        )
+        _check_epsilon(self.epsilon, "BatchNorm")
+
+    def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, DictState]:
+        check_x64(self.dtype, repr(self))
+        size = feature_size(input_shape, "BatchNorm")
+        params = {"scale": jnp.ones(size, self.dtype), "offset": jnp.zeros(size, self.dtype)}
+        state = {"mean": jnp.zeros(size, self.dtype), "var": jnp.ones(size, real_dtype(self.dtype))}
+        return params, state
+
+    def apply(
+        self,
+        params: DictParams,
+        data: Inexact[Array, " batch_size *rest features"],
+        training: bool,
+        state: DictState,
+        rng: Any,
+    ) -> tuple[Inexact[Array, " batch_size *rest features"], DictState]:
+        if training:
+            mean, var = _moments(data, tuple(range(data.ndim - 1)))
+            mean, var = mean.reshape(-1), var.reshape(-1)
+            new_state = {
+                name: (self.momentum * state[name] + (1 - self.momentum) * batch).astype(
+                    state[name].dtype
+                )
+                for name, batch in (("mean", mean), ("var", var))
+            }
+        else:
+            mean, var, new_state = state["mean"], state["var"], state
+        normalised = (data - mean) / jnp.sqrt(var + self.epsilon)
+        return normalised * params["scale"] + params["offset"], new_state
+
+    def output_shape(self, input_shape: DataShape) -> DataShape:
+        feature_size(input_shape, "BatchNorm")
+        return input_shape
+
+
+class LayerNorm(Module):
+    """Normalise each sample over its last axis.
+
+    ``y = (x - mean) / sqrt(var + epsilon) * scale + bias`` with ``mean`` and ``var`` taken over
+    the last axis of each sample. Parameters ``{"scale": (features,)}`` (ones) when
+    ``use_scale`` and ``{"bias": (features,)}`` (zeros) when ``use_bias``. Shapes:
+    ``(batch, *rest, features)`` to the same.
+
+    Examples
+    --------
+    >>> import jax
+    >>> sorted(LayerNorm(use_bias=False).init(jax.random.key(0), (3,))[0])
+    ['scale']
+    """
+
+    epsilon: float = 1e-5
+    use_scale: bool = True
+    use_bias: bool = True
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dtype", canonical_dtype(self.dtype, "dtype", "LayerNorm"))
+        super().__post_init__()
+        _check_epsilon(self.epsilon, "LayerNorm")
+        check_bool(self.use_scale, "use_scale", "LayerNorm")
+        check_bool(self.use_bias, "use_bias", "LayerNorm")
+
+    def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
+        check_x64(self.dtype, repr(self))
+        size = feature_size(input_shape, "LayerNorm")
+        params = {}
+        if self.use_scale:
+            params["scale"] = jnp.ones(size, self.dtype)
+        if self.use_bias:
+            params["bias"] = jnp.zeros(size, self.dtype)
+        return params, ()
+
+    def apply(
+        self,
+        params: DictParams,
+        data: Inexact[Array, " batch_size *rest features"],
+        training: bool,
+        state: State,
+        rng: Any,
+    ) -> tuple[Inexact[Array, " batch_size *rest features"], State]:
+        mean, var = _moments(data, (-1,))
+        output = (data - mean) / jnp.sqrt(var + self.epsilon)
+        if self.use_scale:
+            output = output * params["scale"]
+        if self.use_bias:
+            output = output + params["bias"]
+        return output, state
+
+    def output_shape(self, input_shape: DataShape) -> DataShape:
+        feature_size(input_shape, "LayerNorm")
+        return input_shape

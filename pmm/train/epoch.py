@@ -1,0 +1,219 @@
+"""The compiled training program: a chunk of epochs as one ``lax.while_loop`` on the device.
+
+Each epoch shuffles the samples, scans the optimizer step over the minibatches, evaluates the
+validation data batch by batch, and updates early stopping, all without leaving the device. The
+epoch count of a chunk is an argument, not a shape, so every chunk of a run (and of a resumed run)
+executes the same compiled program, which is what makes results independent of how a run was
+split into chunks.
+"""
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from pmm.module import Module
+from pmm.train.batches import batch_grid, take
+from pmm.train.losses import LossFn, checked_per_sample
+from pmm.train.trainable import combine
+
+#: The most epochs one compiled call runs (the length of its loss buffers).
+CHUNK_CAPACITY = 512
+
+#: Why training stopped, as stored in ``Carry.stop`` (0 means still running).
+STOP_REASONS = {1: "patience", 2: "target loss", 3: "non-finite loss"}
+
+
+class Carry(NamedTuple):
+    """Everything that changes during training; saved as a whole by checkpoints."""
+
+    trainable: Any  # params with None at frozen leaves
+    model_state: Any
+    opt_state: Any
+    epoch: jax.Array  # int32: epochs completed
+    best_trainable: Any  # () unless restoring the best params
+    best_state: Any
+    best_loss: jax.Array
+    best_epoch: jax.Array  # int32, -1 before the first finite epoch
+    wait: jax.Array  # int32: epochs since the last improvement
+    stop: jax.Array  # int32: key of STOP_REASONS, 0 while running
+
+
+class Dataset(NamedTuple):
+    """Inputs, targets and per-sample weights, each with the same leading sample axis."""
+
+    x: Any
+    y: Any
+    weight: jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class Program:
+    """The static configuration of a fit; ``compile()`` builds its jitted chunk function."""
+
+    model: Module
+    loss: LossFn
+    optimizer: optax.GradientTransformation
+    batch_size: int
+    patience: int | None
+    min_delta: float
+    target_loss: float | None
+    restore_best: bool
+    constrain: Callable[[Any], Any]  # marks a minibatch as split over devices
+
+    def start(self, trainable: Any, model_state: Any) -> Carry:
+        """The carry before the first epoch."""
+        keep = self.restore_best
+        trainable, model_state = strongly_typed((trainable, model_state))
+        return Carry(
+            trainable=trainable,
+            model_state=model_state,
+            opt_state=self.optimizer.init(trainable),
+            epoch=jnp.zeros((), jnp.int32),
+            best_trainable=trainable if keep else (),
+            best_state=model_state if keep else (),
+            best_loss=jnp.asarray(jnp.inf, jnp.result_type(float)),
+            best_epoch=jnp.full((), -1, jnp.int32),
+            wait=jnp.zeros((), jnp.int32),
+            stop=jnp.zeros((), jnp.int32),
+        )
+
+    def _batch_loss(self, trainable, frozen, model_state, x, y, weight, rng):
+        pred, model_state = self.model(combine(trainable, frozen), x, True, model_state, rng)
+        values = checked_per_sample(self.loss, pred, y, weight.shape[0])
+        total = jnp.sum(weight * values)
+        count = jnp.sum(weight)
+        return total / jnp.where(count > 0, count, 1), (model_state, total, count)
+
+    def _train_epoch(self, carry: Carry, frozen: Any, data: Dataset, rng: jax.Array):
+        """One pass over ``data``: ``(trainable, model_state, opt_state), mean loss``."""
+        shuffle_key, step_key = jax.random.split(jax.random.fold_in(rng, carry.epoch))
+        order = jax.random.permutation(shuffle_key, data.weight.shape[0])
+        indices, mask = batch_grid(order, self.batch_size)
+        keys = jax.random.split(step_key, indices.shape[0])
+        gradient = jax.value_and_grad(self._batch_loss, has_aux=True)
+
+        def step(inner, batch):
+            trainable, model_state, opt_state = inner
+            index, valid, key = batch
+            x, y = self.constrain(take((data.x, data.y), index))
+            weight = self.constrain(data.weight[index] * valid)
+            (_, (model_state, total, count)), grads = gradient(
+                trainable, frozen, model_state, x, y, weight, key
+            )
+            grads = jax.tree.map(_descent_direction, grads)
+            updates, opt_state = self.optimizer.update(grads, opt_state, trainable)
+            trainable = optax.apply_updates(trainable, updates)
+            return (trainable, model_state, opt_state), (total, count)
+
+        inner = (carry.trainable, carry.model_state, carry.opt_state)
+        inner, (totals, counts) = jax.lax.scan(step, inner, (indices, mask, keys))
+        return inner, _ratio(jnp.sum(totals), jnp.sum(counts))
+
+    def evaluate(self, trainable: Any, frozen: Any, model_state: Any, data: Dataset) -> jax.Array:
+        """The weighted mean loss over ``data`` in evaluation mode, one batch at a time."""
+        params = combine(trainable, frozen)
+        samples = data.weight.shape[0]
+        indices, mask = batch_grid(jnp.arange(samples), self.batch_size)
+
+        def batch(_, inputs):
+            index, valid = inputs
+            x, y = self.constrain(take((data.x, data.y), index))
+            weight = self.constrain(data.weight[index] * valid)
+            pred, _ = self.model(params, x, False, model_state, None)
+            values = checked_per_sample(self.loss, pred, y, self.batch_size)
+            return None, (jnp.sum(weight * values), jnp.sum(weight))
+
+        _, (totals, counts) = jax.lax.scan(batch, None, (indices, mask))
+        return _ratio(jnp.sum(totals), jnp.sum(counts))
+
+    def _epoch(self, carry: Carry, frozen, data, validation, rng):
+        """One epoch and its bookkeeping: ``(carry, loss, val_loss)``."""
+        (trainable, model_state, opt_state), loss = self._train_epoch(carry, frozen, data, rng)
+        val_loss = loss
+        if validation is not None:
+            val_loss = self.evaluate(trainable, frozen, model_state, validation)
+        watched = val_loss if validation is not None else loss
+        finite = jnp.isfinite(loss) & jnp.isfinite(val_loss) & _all_finite(trainable)
+        improved = finite & (watched < carry.best_loss - self.min_delta)
+        stop = jnp.where(finite, 0, 3)
+        wait = jnp.where(improved, 0, carry.wait + 1)
+        if self.patience is not None:
+            stop = jnp.where(finite & (wait >= self.patience), 1, stop)
+        if self.target_loss is not None:
+            stop = jnp.where(finite & (watched <= self.target_loss), 2, stop)
+        keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, old)  # noqa: E731
+        best = lambda new, old: (  # noqa: E731
+            jax.tree.map(lambda a, b: jnp.where(improved, a, b), new, old) if self.restore_best else ()
+        )
+        carry = Carry(
+            trainable=keep(trainable, carry.trainable),
+            model_state=keep(model_state, carry.model_state),
+            opt_state=keep(opt_state, carry.opt_state),
+            epoch=carry.epoch + 1,
+            best_trainable=best(trainable, carry.best_trainable),
+            best_state=best(model_state, carry.best_state),
+            best_loss=jnp.where(improved, watched, carry.best_loss).astype(carry.best_loss.dtype),
+            best_epoch=jnp.where(improved, carry.epoch, carry.best_epoch),
+            wait=wait,
+            stop=stop.astype(jnp.int32),
+        )
+        dtype = carry.best_loss.dtype
+        return carry, loss.astype(dtype), val_loss.astype(dtype)
+
+    def chunk(self, carry, frozen, data, validation, rng, until):
+        """Run epochs until ``carry.epoch == until`` (at most ``CHUNK_CAPACITY`` more) or a stop.
+
+        Returns ``(carry, losses, val_losses)``; the loss buffers hold one entry per epoch run in
+        this chunk, from index 0, and NaN after.
+        """
+        first = carry.epoch
+        buffer = jnp.full((CHUNK_CAPACITY,), jnp.nan, carry.best_loss.dtype)
+
+        def running(loop):
+            carry = loop[0]
+            return (carry.epoch < until) & (carry.stop == 0)
+
+        def body(loop):
+            carry, losses, val_losses = loop
+            index = carry.epoch - first
+            carry, loss, val_loss = self._epoch(carry, frozen, data, validation, rng)
+            return carry, losses.at[index].set(loss), val_losses.at[index].set(val_loss)
+
+        return jax.lax.while_loop(running, body, (carry, buffer, buffer))
+
+    def compile(self) -> Callable[..., tuple[Carry, jax.Array, jax.Array]]:
+        """``chunk`` jitted: ``(carry, frozen, data, validation, rng, until) -> ...``.
+
+        Compilations are cached on the (hashable) program, so fitting again with the same model,
+        loss, optimizer object and settings reuses the compiled code.
+        """
+        return functools.partial(_compiled_chunk, self)
+
+
+_compiled_chunk = jax.jit(Program.chunk, static_argnums=0)
+
+
+def strongly_typed(tree: Any) -> Any:
+    """``tree`` with no weakly typed leaves (``jnp.full(3, 2.0)`` is one), so that the carry a
+    chunk returns has the types it was given and the next chunk does not compile again."""
+    return jax.tree.map(lambda leaf: jnp.asarray(leaf, dtype=jnp.asarray(leaf).dtype), tree)
+
+
+def _descent_direction(grad: jax.Array) -> jax.Array:
+    """``jax.grad`` of a real loss w.r.t. a complex leaf is the conjugate of the steepest-ascent
+    direction; conjugating makes optimizers treat real and imaginary parts as two real params."""
+    return jnp.conj(grad) if jnp.iscomplexobj(grad) else grad
+
+
+def _ratio(total: jax.Array, count: jax.Array) -> jax.Array:
+    return total / jnp.where(count > 0, count, 1)
+
+
+def _all_finite(tree: Any) -> jax.Array:
+    checks = [jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]
+    return jnp.all(jnp.stack(checks)) if checks else jnp.asarray(True)

@@ -1,0 +1,251 @@
+"""Every way a file can fail to load raises pmm.LoadError naming the file and the reason."""
+
+import io
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import pmm
+from tests.modules import Counter, Dense, Scale
+
+MODEL = pmm.Sequential(Scale(2.0), Dense(features=2), Counter())
+
+
+@pytest.fixture
+def saved(tmp_path):
+    """A good file written with ``input_shape=(3,)``."""
+    path = tmp_path / "model.pmm"
+    params, state = MODEL.init(jax.random.key(0), (3,))
+    pmm.save(path, MODEL, params, state, input_shape=(3,))
+    return path
+
+
+def _members(path):
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _write(path, members):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _npy(array, allow_pickle=False):
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def _header(members):
+    return json.loads(np.load(io.BytesIO(members["header.npy"])).tobytes())
+
+
+def _with_header(path, edit):
+    """Rewrite ``path`` after ``edit(header)`` changed its JSON header in place."""
+    members = _members(path)
+    header = _header(members)
+    edit(header)
+    members["header.npy"] = _npy(np.frombuffer(json.dumps(header).encode(), np.uint8))
+    return _write(path, members)
+
+
+def _load_error(path, reason):
+    with pytest.raises(pmm.LoadError, match=reason) as caught:
+        pmm.load(path)
+    assert str(path) in str(caught.value)
+    return caught.value
+
+
+def test_a_missing_file_is_a_load_error(tmp_path):
+    _load_error(tmp_path / "absent.pmm", "no such file")
+
+
+def test_a_directory_is_a_load_error(tmp_path):
+    _load_error(tmp_path, "directory")
+
+
+@pytest.mark.parametrize("content", [b"", b"hello, not a zip", b"PK\x03\x04garbage"])
+def test_a_file_that_is_not_a_zip_archive_is_a_load_error(tmp_path, content):
+    path = tmp_path / "text.pmm"
+    path.write_bytes(content)
+    _load_error(path, "not a zip archive")
+
+
+@pytest.mark.parametrize("fraction", [0.2, 0.5, 0.9, 0.99])
+def test_a_truncated_file_is_a_load_error(saved, fraction):
+    data = saved.read_bytes()
+    saved.write_bytes(data[: int(len(data) * fraction)])
+    _load_error(saved, "not a zip archive|truncated|corrupted")
+
+
+def test_a_corrupted_array_is_a_load_error(saved):
+    stored = _members(saved)["params/1.npy"]
+    data = saved.read_bytes()
+    end = data.index(stored) + len(stored)
+    saved.write_bytes(data[: end - 4] + b"\xff\xff\xff\xff" + data[end:])
+    _load_error(saved, r"params/1\.npy is corrupted")
+
+
+def test_a_zip_archive_without_a_pmm_header_is_a_load_error(tmp_path):
+    path = tmp_path / "arrays.npz"
+    np.savez(path, w=np.zeros(3))
+    _load_error(path, "no header.npy member")
+
+
+def test_a_header_that_is_not_json_is_a_load_error(saved):
+    members = _members(saved)
+    members["header.npy"] = _npy(np.frombuffer(b"{not json", np.uint8))
+    _load_error(_write(saved, members), "not UTF-8 JSON")
+
+
+def test_a_json_header_of_another_format_is_a_load_error(saved):
+    _load_error(_with_header(saved, lambda h: h.update(format="other")), "not a pmm header")
+
+
+def test_a_header_without_the_module_tree_is_a_load_error(saved):
+    _load_error(_with_header(saved, lambda h: h.pop("module")), r"malformed \(missing \['module'\]")
+
+
+def test_a_header_nested_too_deeply_is_a_load_error(saved):
+    members = _members(saved)
+    text = json.dumps(_header(members)).replace('"params": ', '"params": ' + '{"tuple": [' * 50_000)
+    text = text.replace(', "state"', "]}" * 50_000 + ', "state"')
+    members["header.npy"] = _npy(np.frombuffer(text.encode(), np.uint8))
+    _load_error(_write(saved, members), "nests too deeply")
+
+
+def test_an_unknown_format_version_is_a_load_error(saved):
+    _load_error(_with_header(saved, lambda h: h.update(format_version=99)), "format version 99")
+
+
+def test_an_unknown_module_class_is_a_load_error(saved):
+    def rename(header):
+        header["module"]["hyperparams"]["layers"][1]["module"]["class"] = "lab.Unknown"
+
+    _load_error(_with_header(saved, rename), r"unknown module class 'lab.Unknown'.*layers\[1\]")
+
+
+def test_hyperparameters_the_class_rejects_are_a_load_error(saved):
+    def break_features(header):
+        header["module"]["hyperparams"]["layers"][1]["module"]["hyperparams"]["features"] = -1
+
+    _load_error(_with_header(saved, break_features), "Dense at .* rejects .*'features'")
+
+
+class _CreatesFile:
+    """Unpickling this creates the directory ``path`` -- which must never happen."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return os.mkdir, (str(self.path),)
+
+
+@pytest.mark.parametrize("member", ["header.npy", "params/0.npy"])
+def test_a_pickle_payload_is_refused_and_never_executed(saved, tmp_path, member):
+    payload = _npy(np.array([_CreatesFile(tmp_path / "pwned")], dtype=object), allow_pickle=True)
+    np.load(io.BytesIO(payload), allow_pickle=True)  # the payload is live ...
+    assert (tmp_path / "pwned").exists()
+    (tmp_path / "pwned").rmdir()
+    members = _members(saved)
+    members[member] = payload
+    _load_error(_write(saved, members), "Python objects")
+    assert not (tmp_path / "pwned").exists()  # ... yet loading never ran it
+
+
+def test_a_missing_array_is_a_load_error(saved):
+    members = _members(saved)
+    del members["params/1.npy"]
+    _load_error(_write(saved, members), r"missing: \['params/1'\]")
+
+
+def test_an_extra_array_is_a_load_error(saved):
+    members = _members(saved)
+    members["params/9.npy"] = _npy(np.zeros(3, np.float32))
+    _load_error(_write(saved, members), r"does not record: \['params/9'\]")
+
+
+def test_a_member_that_is_not_an_array_is_a_load_error(saved):
+    members = {**_members(saved), "notes.txt": b"hello"}
+    _load_error(_write(saved, members), "not .npy arrays")
+
+
+@pytest.mark.parametrize(
+    ("array", "found"),
+    [
+        (np.zeros((2, 3), np.float32), r"<f4\[2, 3\]"),
+        (np.zeros((3, 2), np.float64), r"<f8\[3, 2\]"),
+    ],
+)
+def test_an_array_differing_from_the_header_record_is_a_load_error(saved, array, found):
+    members = _members(saved)
+    members["params/1.npy"] = _npy(array)
+    _load_error(_write(saved, members), rf"params/1\.npy holds {found} but the header records")
+
+
+def test_an_array_differing_from_what_init_builds_is_a_load_error(saved):
+    members = _members(saved)
+    members["params/0.npy"] = _npy(np.zeros(4, np.float32))
+    _write(saved, members)
+    _with_header(saved, lambda h: h["arrays"]["params/0"].update(shape=[4]))
+    _load_error(saved, r"params\[0\]\['s'\] is float32\[4\] in the file but Sequential.init")
+
+
+def test_a_float64_file_needs_x64_enabled_to_load(tmp_path):
+    path = tmp_path / "wide.pmm"
+    with jax.enable_x64(True):
+        pmm.save(path, Scale(), {"s": jnp.ones(3, jnp.float64)})
+        assert pmm.load(path)[1]["s"].dtype == jnp.float64
+    _load_error(path, r"params\['s'\] is float64, which needs 64-bit JAX.*jax_enable_x64")
+
+
+def test_load_error_messages_show_shapes_never_array_contents(saved):
+    members = _members(saved)
+    members["params/1.npy"] = _npy(np.full((300, 300), 0.123456, np.float32))
+    error = _load_error(_write(saved, members), "holds")
+    assert "0.123" not in str(error) and len(str(error)) < 300
+
+
+def test_an_interrupted_save_keeps_the_previous_file_and_leaves_no_temporary(saved, monkeypatch):
+    before = saved.read_bytes()
+    write_array, calls = np.lib.format.write_array, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(None)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return write_array(*args, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pmm.save(saved, Scale(5.0), {"s": jnp.ones(3)})
+    assert saved.read_bytes() == before
+    assert os.listdir(saved.parent) == [saved.name]
+
+
+def test_a_process_killed_mid_save_keeps_the_previous_file(saved):
+    before = saved.read_bytes()
+    script = textwrap.dedent(f"""
+        import os, numpy as np, jax.numpy as jnp, pmm
+        from tests.modules import Scale
+        np.lib.format.write_array = lambda *args, **kwargs: os._exit(3)
+        pmm.save({str(saved)!r}, Scale(5.0), {{"s": jnp.ones(3)}})
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=pathlib.Path(__file__).parents[1], check=False
+    )
+    assert done.returncode == 3
+    assert saved.read_bytes() == before
+    assert pmm.load(saved)[0] == MODEL

@@ -1,0 +1,85 @@
+"""AEPMM and AOPMM: Sequentials of the primitives, with the usual hyperparameters."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.test_util import check_grads
+
+import pmm
+from pmm.matrix import (
+    AEPMM,
+    AOPMM,
+    AffineEigenvaluePMM,
+    AffineHermitianMatrix,
+    Eigenvalues,
+    Eigenvectors,
+    ExpectationValueSum,
+    TransitionAmplitudeSum,
+)
+
+
+def test_aepmm_is_the_sequential_of_its_primitives(key):
+    model = AEPMM(matrix_size=4, num_eig=2, which="LA", smoothing=0.1)
+    expected = AffineHermitianMatrix(4, smoothing=0.1) >> Eigenvalues(2, "LA")
+    assert model.as_sequential() == expected
+    params, state = model.init(key, (3,))
+    x = jax.random.normal(key, (6, 3))
+    np.testing.assert_array_equal(model(params, x)[0], expected(params, x, False, state, None)[0])
+
+
+@pytest.mark.parametrize(
+    ("options", "readout", "length"),
+    [
+        ({}, TransitionAmplitudeSum, 4),
+        ({"use_expectation_values": True}, ExpectationValueSum, 4),
+        ({"output_bias": False}, TransitionAmplitudeSum, 3),
+    ],
+)
+def test_aopmm_chains_matrix_eigenvectors_readout_and_bias(options, readout, length):
+    layers = AOPMM(matrix_size=5, num_eig=2, output_size=3, **options).as_sequential().layers
+    assert len(layers) == length
+    assert layers[1] == Eigenvectors(2, "LM")
+    assert layers[2] == readout(output_size=3)
+
+
+def test_aopmm_maps_features_to_outputs(key):
+    model = AOPMM(matrix_size=5, num_eig=3, output_size=2, num_observables=2)
+    params, state = model.init(key, (4,))
+    out, _ = jax.jit(model, static_argnums=2)(params, jnp.ones((7, 4)), False, state, None)
+    assert out.shape == (7, *model.output_shape((4,))) == (7, 2)
+
+
+def test_aliases_are_the_same_classes():
+    assert AEPMM is AffineEigenvaluePMM and pmm.AOPMM is pmm.matrix.AffineObservablePMM
+
+
+def test_specs_hold_only_their_hyperparameters_and_share_the_cached_sequential():
+    first, second = AEPMM(matrix_size=3), AEPMM(matrix_size=3)
+    assert first == second and hash(first) == hash(second)
+    assert first.as_sequential() is second.as_sequential()
+    assert set(vars(first)) == set(first.hyperparams)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("num_eig", 4), ("which", "XX"), ("output_size", 0), ("smoothing", "a")]
+)
+def test_bad_hyperparameters_fail_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        AOPMM(**{"matrix_size": 3, field: value})
+
+
+def test_aopmm_gradients_match_finite_differences(key, x64):
+    model = AOPMM(
+        matrix_size=4,
+        num_eig=2,
+        output_size=2,
+        smoothing=0.1,
+        init_magnitude=0.5,
+        dtype="complex128",
+    )
+    params, _ = model.init(key, (2,))
+    x = jax.random.normal(key, (3, 2))
+    check_grads(
+        jax.jit(lambda p: jnp.sum(model(p, x)[0] ** 2)), (params,), order=1, modes=["rev"], eps=1e-6
+    )
