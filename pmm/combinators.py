@@ -15,7 +15,7 @@ Examples
 
 import operator
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import jax
 import jax.numpy as jnp
@@ -318,13 +318,13 @@ class Select(Module):
         return self._walk(input_shape, is_shape)
 
     def _walk(self, tree: Any, is_leaf: Any) -> Any:
-        node = tree
+        node: Any = tree
         for depth, key in enumerate(self.path):
             where = "".join(f"[{k!r}]" for k in self.path[:depth]) or "the data"
             if is_leaf(node) or not isinstance(node, dict | tuple | list):
                 raise ShapeError(f"cannot select [{key!r}] from {where}: it is a leaf, not a tree")
             try:
-                node = node[key]
+                node = cast(Any, node)[key]
             except (KeyError, IndexError, TypeError):
                 options = list(node) if isinstance(node, dict) else f"indices 0..{len(node) - 1}"
                 raise ShapeError(f"{where} has no entry [{key!r}]; it has {options}") from None
@@ -377,8 +377,8 @@ class Concatenate(Module):
             raise ShapeError(
                 f"cannot concatenate leaves of shapes {leaves}: sizes differ off axis {self.axis}"
             )
-        sizes = [leaf[axis] for leaf in leaves]
-        total = None if None in sizes else sum(sizes)
+        sizes = [size for leaf in leaves if (size := leaf[axis]) is not None]
+        total = sum(sizes) if len(sizes) == len(leaves) else None
         return (*leaves[0][:axis], total, *leaves[0][axis + 1 :])
 
 

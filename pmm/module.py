@@ -79,7 +79,7 @@ def _freeze(value: Any, field: str) -> Any:
     """Lists become tuples (recursively) so specs stay hashable; arrays are refused."""
     if isinstance(value, list | tuple):
         return tuple(_freeze(item, field) for item in value)
-    if isinstance(value, jax.Array) or hasattr(value, "__array__") and getattr(value, "ndim", 0):
+    if isinstance(value, jax.Array) or (hasattr(value, "__array__") and getattr(value, "ndim", 0)):
         raise ValueError(
             f"hyperparameter {field!r} is an array; modules hold configuration only, so give a "
             "number or a tuple, and put trainable values in params"
@@ -126,7 +126,9 @@ class Module(abc.ABC):
         )
 
     def __delattr__(self, name: str) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}: pmm modules are frozen")
+        raise dataclasses.FrozenInstanceError(
+            f"cannot delete field {name!r}: pmm modules are frozen"
+        )
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):  # type: ignore[arg-type]
@@ -178,10 +180,7 @@ class Module(abc.ABC):
         probes = [self._probe_output_shape(input_shape, size) for size in _UNKNOWN_PROBE_SIZES]
         if not any(None in leaf for leaf in shape_leaves(input_shape)):
             return probes[0]
-        return map_shapes(
-            lambda first, second: tuple(a if a == b else None for a, b in zip(first, second)),
-            *probes,
-        )
+        return map_shapes(_agreeing_sizes, *probes)
 
     def _probe_output_shape(self, input_shape: DataShape, unknown: int) -> DataShape:
         def run(data: Data) -> Data:
@@ -226,6 +225,11 @@ class Module(abc.ABC):
             if field.repr and getattr(self, field.name) != _default(field)
         ]
         return f"{type(self).__name__}({', '.join(shown)})"
+
+
+def _agreeing_sizes(first: tuple[int, ...], second: tuple[int, ...]) -> tuple[int | None, ...]:
+    """Sizes equal in both probes; ``None`` where they differ (they followed an unknown size)."""
+    return tuple(a if a == b else None for a, b in zip(first, second, strict=True))
 
 
 def _default(field: dataclasses.Field) -> Any:

@@ -15,6 +15,10 @@ True
 False
 """
 
+# pyright: reportUndefinedVariable=false
+# (jaxtyping names tree structures with strings such as " DataStructure", which pyright reads as
+# forward references; the leading space already keeps ruff from doing the same.)
+
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
@@ -38,17 +42,17 @@ ArrayData: TypeAlias = Inexact[Array, "batch_size ..."]
 Data: TypeAlias = PyTree[Inexact[Array, "batch_size ..."]] | ArrayData
 
 #: Data whose tree structure and per-leaf shapes are fixed within one checked call.
-DataFixed: TypeAlias = PyTree[Inexact[Array, "batch_size ?*shape"], "DataStructure"]
+DataFixed: TypeAlias = PyTree[Inexact[Array, "batch_size ?*shape"], " DataStructure"]
 #: ``DataFixed`` with real floating leaves.
-RealDataFixed: TypeAlias = PyTree[Real[Array, "batch_size ?*shape"], "DataStructure"]
+RealDataFixed: TypeAlias = PyTree[Real[Array, "batch_size ?*shape"], " DataStructure"]
 #: ``DataFixed`` with complex leaves.
-ComplexDataFixed: TypeAlias = PyTree[Complex[Array, "batch_size ?*shape"], "DataStructure"]
+ComplexDataFixed: TypeAlias = PyTree[Complex[Array, "batch_size ?*shape"], " DataStructure"]
 #: ``DataFixed`` for a single sample: no batch axis.
-BatchlessDataFixed: TypeAlias = PyTree[Inexact[Array, "?*shape"], "DataStructure"]
+BatchlessDataFixed: TypeAlias = PyTree[Inexact[Array, "?*shape"], " DataStructure"]
 #: ``BatchlessDataFixed`` with real floating leaves.
-BatchlessRealDataFixed: TypeAlias = PyTree[Real[Array, "?*shape"], "DataStructure"]
+BatchlessRealDataFixed: TypeAlias = PyTree[Real[Array, "?*shape"], " DataStructure"]
 #: ``BatchlessDataFixed`` with complex leaves.
-BatchlessComplexDataFixed: TypeAlias = PyTree[Complex[Array, "?*shape"], "DataStructure"]
+BatchlessComplexDataFixed: TypeAlias = PyTree[Complex[Array, "?*shape"], " DataStructure"]
 
 #: One array's shape without the batch axis; ``None`` marks a size the module does not fix.
 ArrayDataShape: TypeAlias = tuple[int | None, ...]

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float
 
-from pmm.nn._dtypes import canonical_dtype, real_dtype
+from pmm._dtypes import canonical_dtype, real_dtype
 
 
 def hermitian(raw: Float[Array, "*lead n n"], dtype: str) -> Complex[Array, "*lead n n"]:

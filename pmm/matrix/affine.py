@@ -17,11 +17,11 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Real
 
+from pmm._dtypes import check_x64
+from pmm._validation import array_shape, check_bool, check_int, check_number
 from pmm.errors import ShapeError
 from pmm.matrix._hermitian import complex_dtype, hermitian, raw_normal
 from pmm.module import Module
-from pmm.nn._checks import array_shape, check_bool, check_int, check_number
-from pmm.nn._dtypes import check_x64
 from pmm.typing import DataShape, DictParams, State
 
 

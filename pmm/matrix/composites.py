@@ -17,13 +17,13 @@ import abc
 import functools
 from typing import Any
 
+from pmm._dtypes import real_dtype
+from pmm._validation import check_bool, check_int
 from pmm.combinators import Sequential
 from pmm.matrix.affine import AffineHermitianMatrix, check_affine_fields
 from pmm.matrix.eigen import Eigenvalues, Eigenvectors, check_which
 from pmm.matrix.observables import ExpectationValueSum, TransitionAmplitudeSum
 from pmm.module import Module
-from pmm.nn._checks import check_bool, check_int
-from pmm.nn._dtypes import real_dtype
 from pmm.nn.linear import Bias
 from pmm.typing import Data, DataShape, Params, State
 

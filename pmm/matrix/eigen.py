@@ -32,10 +32,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Inexact, Int, Real
 
+from pmm._validation import array_shape, check_int
 from pmm.errors import ShapeError
 from pmm.matrix._eigh import eigh
 from pmm.module import Module
-from pmm.nn._checks import array_shape, check_int
 from pmm.typing import DataShape, State
 
 #: The valid ``which`` values and what each selects.

@@ -14,10 +14,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Real
 
+from pmm._dtypes import check_x64, real_dtype
+from pmm._validation import check_int
 from pmm.matrix.affine import affine_matrix, check_affine_fields, feature_count
 from pmm.module import Module
-from pmm.nn._checks import check_int
-from pmm.nn._dtypes import check_x64, real_dtype
 from pmm.typing import DataShape, DictParams, State
 
 

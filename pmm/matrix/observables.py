@@ -18,13 +18,13 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Inexact, Real
 
+from pmm._dtypes import check_x64
+from pmm._validation import array_shape, check_bool, check_int
 from pmm.errors import ShapeError
 from pmm.matrix._eigh import eigh
 from pmm.matrix._hermitian import complex_dtype, hermitian, raw_normal
 from pmm.matrix.affine import check_init_magnitude
 from pmm.module import Module
-from pmm.nn._checks import array_shape, check_bool, check_int
-from pmm.nn._dtypes import check_x64
 from pmm.typing import DataShape, DictParams, State
 
 

@@ -16,9 +16,9 @@ from typing import Any
 import jax
 from jaxtyping import Array, Inexact
 
+from pmm._validation import check_axis, check_bool, check_number
 from pmm.errors import ShapeError
 from pmm.module import Module
-from pmm.nn._checks import check_axis, check_bool, check_number
 from pmm.shapes import map_shapes, validate_shape
 from pmm.typing import Data, DataFixed, DataShape, State
 

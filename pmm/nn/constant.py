@@ -13,8 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Inexact
 
+from pmm._validation import check_bool
 from pmm.module import Module
-from pmm.nn._checks import check_bool
 from pmm.shapes import validate_shape
 from pmm.typing import Data, DataShape, DictParams, State
 

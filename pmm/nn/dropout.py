@@ -11,9 +11,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from pmm._validation import check_number
 from pmm.errors import RngError
 from pmm.module import Module
-from pmm.nn._checks import check_number
 from pmm.shapes import validate_shape
 from pmm.typing import DataFixed, DataShape, State
 

@@ -13,10 +13,10 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
+from pmm._dtypes import canonical_dtype, check_x64, normal
+from pmm._validation import array_shape
 from pmm.errors import ShapeError
 from pmm.module import Module
-from pmm.nn._checks import array_shape
-from pmm.nn._dtypes import canonical_dtype, check_x64, normal
 from pmm.typing import DataShape, DictParams, State
 
 

@@ -13,9 +13,9 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
+from pmm._dtypes import canonical_dtype, check_x64, normal
+from pmm._validation import check_bool, check_int, feature_size, known_shape
 from pmm.module import Module
-from pmm.nn._checks import check_bool, check_int, feature_size, known_shape
-from pmm.nn._dtypes import canonical_dtype, check_x64, normal
 from pmm.typing import DataShape, DictParams, State
 
 

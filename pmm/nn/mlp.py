@@ -11,11 +11,11 @@ from typing import Any
 
 from jaxtyping import Array, Inexact
 
+from pmm._dtypes import canonical_dtype
+from pmm._validation import check_bool, check_int
 from pmm.combinators import Sequential
 from pmm.errors import located
 from pmm.module import Module
-from pmm.nn._checks import check_bool, check_int
-from pmm.nn._dtypes import canonical_dtype
 from pmm.nn.activations import ACTIVATIONS, Activation
 from pmm.nn.linear import Linear
 from pmm.typing import DataShape, Params, State, TupleParams

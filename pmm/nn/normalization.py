@@ -17,9 +17,9 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
+from pmm._dtypes import canonical_dtype, check_x64, real_dtype
+from pmm._validation import check_bool, check_number, feature_size
 from pmm.module import Module
-from pmm.nn._checks import check_bool, check_number, feature_size
-from pmm.nn._dtypes import canonical_dtype, check_x64, real_dtype
 from pmm.typing import DataShape, DictParams, DictState, State
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from jaxtyping import Array, Inexact
 
+from pmm._validation import array_shape
 from pmm.errors import ShapeError
 from pmm.module import Module
-from pmm.nn._checks import array_shape
 from pmm.typing import DataShape, State
 
 
