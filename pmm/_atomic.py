@@ -1,9 +1,17 @@
-"""Atomic file writes: a crash mid-write leaves any previous file intact and no temporary file."""
+"""Atomic file writes: a failed or killed write leaves any previous file intact.
+
+The data goes to a temporary file beside the target, named ``.<name>.<host>.<pid>.<random>.tmp``,
+which is fsynced and renamed over the target. A write that raises removes its temporary file; a
+process killed outright cannot, so the next write to the same target removes the temporary files
+of writers on this host whose process no longer exists.
+"""
 
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import BinaryIO
 
 
@@ -21,9 +29,12 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     >>> with atomic_write("model.pmm") as file:  # doctest: +SKIP
     ...     file.write(b"...")
     """
-    target = os.path.abspath(os.fspath(path))
-    directory, name = os.path.split(target)
-    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    target = Path(path).absolute()
+    owner = f".{target.name}.{_host()}."
+    _remove_orphans(target.parent, owner)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f"{owner}{os.getpid()}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(descriptor, "wb") as file:
             yield file
@@ -35,8 +46,31 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             os.unlink(temporary)
         raise
     with suppress(OSError):  # not every platform can open a directory to fsync it
-        directory_descriptor = os.open(directory, os.O_RDONLY)
+        directory_descriptor = os.open(target.parent, os.O_RDONLY)
         try:
             os.fsync(directory_descriptor)
         finally:
             os.close(directory_descriptor)
+
+
+def _host() -> str:
+    return socket.gethostname().replace(".", "_") or "host"
+
+
+def _remove_orphans(directory: Path, owner: str) -> None:
+    """Delete ``<owner><pid>.*.tmp`` files in ``directory`` whose writing process has died."""
+    for leftover in directory.glob(f"{owner}*.tmp"):
+        pid = leftover.name[len(owner) :].split(".", 1)[0]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            with suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to someone else, or the platform cannot tell
+        return True
+    return True

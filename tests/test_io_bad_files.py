@@ -235,8 +235,8 @@ def test_an_interrupted_save_keeps_the_previous_file_and_leaves_no_temporary(sav
     assert os.listdir(saved.parent) == [saved.name]
 
 
-def test_a_process_killed_mid_save_keeps_the_previous_file(saved):
-    before = saved.read_bytes()
+def _kill_a_process_mid_save(saved):
+    """Run a save of another model to ``saved`` in a process that dies while writing arrays."""
     script = textwrap.dedent(f"""
         import os, numpy as np, jax.numpy as jnp, pmm
         from tests.modules import Scale
@@ -247,5 +247,17 @@ def test_a_process_killed_mid_save_keeps_the_previous_file(saved):
         [sys.executable, "-c", script], cwd=pathlib.Path(__file__).parents[1], check=False
     )
     assert done.returncode == 3
+
+
+def test_a_process_killed_mid_save_keeps_the_previous_file(saved):
+    before = saved.read_bytes()
+    _kill_a_process_mid_save(saved)
     assert saved.read_bytes() == before
     assert pmm.load(saved)[0] == MODEL
+
+
+def test_the_next_save_removes_the_temporary_file_of_a_killed_save(saved):
+    _kill_a_process_mid_save(saved)
+    assert len(os.listdir(saved.parent)) == 2  # the killed writer could not clean up
+    pmm.save(saved, *pmm.load(saved))
+    assert os.listdir(saved.parent) == [saved.name]
