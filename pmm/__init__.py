@@ -8,6 +8,7 @@ builds ``(params, state)``.
 from pmm import matrix, nn, typing
 from pmm.checks import set_shape_checks, shape_checks, shape_checks_enabled
 from pmm.combinators import Concatenate, Parallel, Residual, Select, Sequential
+from pmm.composite import Composite
 from pmm.errors import LoadError, PmmError, RngError, ShapeError
 from pmm.io import load, save
 from pmm.matrix import (
@@ -41,6 +42,7 @@ __all__ = [
     "LowRankAffineHermitianMatrix",
     "TransitionAmplitudeSum",
     "matrix",
+    "Composite",
     "Concatenate",
     "FitResult",
     "LoadError",

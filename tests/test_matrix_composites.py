@@ -22,7 +22,7 @@ from pmm.matrix import (
 def test_aepmm_is_the_sequential_of_its_primitives(key):
     model = AEPMM(matrix_size=4, num_eig=2, which="LA", smoothing=0.1)
     expected = AffineHermitianMatrix(4, smoothing=0.1) >> Eigenvalues(2, "LA")
-    assert model.as_sequential() == expected
+    assert model.built == expected
     params, state = model.init(key, (3,))
     x = jax.random.normal(key, (6, 3))
     np.testing.assert_array_equal(model(params, x)[0], expected(params, x, False, state, None)[0])
@@ -37,7 +37,7 @@ def test_aepmm_is_the_sequential_of_its_primitives(key):
     ],
 )
 def test_aopmm_chains_matrix_eigenvectors_readout_and_bias(options, readout, length):
-    layers = AOPMM(matrix_size=5, num_eig=2, output_size=3, **options).as_sequential().layers
+    layers = AOPMM(matrix_size=5, num_eig=2, output_size=3, **options).built.layers
     assert len(layers) == length
     assert layers[1] == Eigenvectors(2, "LM")
     assert layers[2] == readout(output_size=3)
@@ -57,7 +57,7 @@ def test_aliases_are_the_same_classes():
 def test_specs_hold_only_their_hyperparameters_and_share_the_cached_sequential():
     first, second = AEPMM(matrix_size=3), AEPMM(matrix_size=3)
     assert first == second and hash(first) == hash(second)
-    assert first.as_sequential() is second.as_sequential()
+    assert first.built is second.built
     assert set(vars(first)) == set(first.hyperparams)
 
 

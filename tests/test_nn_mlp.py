@@ -24,15 +24,15 @@ def test_mlp_params_and_output_equal_the_equivalent_sequential(key):
     jax.tree.map(np.testing.assert_array_equal, params, sequential.init(key, (3,))[0])
     data = jax.random.normal(key, (5, 3))
     np.testing.assert_array_equal(mlp(params, data)[0], sequential(params, data)[0])
-    assert mlp.sequential == sequential and mlp.output_shape((None, 3)) == (None, 2)
+    assert mlp.built == sequential and mlp.output_shape((None, 3)) == (None, 2)
 
 
 def test_mlp_without_hidden_layers_is_one_linear_layer(key):
-    assert MLP(hidden=(), features=3).sequential == pmm.Sequential(Linear(features=3))
+    assert MLP(hidden=(), features=3).built == pmm.Sequential(Linear(features=3))
 
 
 def test_mlp_passes_use_bias_and_dtype_to_every_linear_layer():
-    layers = MLP(hidden=(4,), use_bias=False, dtype="complex64").sequential.layers
+    layers = MLP(hidden=(4,), use_bias=False, dtype="complex64").built.layers
     assert layers[0] == Linear(features=4, use_bias=False, dtype="complex64")
     assert layers[2] == Linear(features=1, use_bias=False, dtype="complex64")
 
@@ -40,7 +40,7 @@ def test_mlp_passes_use_bias_and_dtype_to_every_linear_layer():
 def test_mlp_spec_holds_only_its_fields_and_shares_the_cached_sequential():
     mlp = MLP(hidden=[16])
     assert set(vars(mlp)) == {field.name for field in dataclasses.fields(mlp)}
-    assert mlp.hidden == (16,) and mlp.sequential is MLP(hidden=(16,)).sequential
+    assert mlp.hidden == (16,) and mlp.built is MLP(hidden=(16,)).built
 
 
 def test_errors_inside_an_mlp_name_the_mlp_and_the_layer(key):

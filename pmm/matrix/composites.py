@@ -1,9 +1,8 @@
 """The Parametric Matrix Models of Cook et al. as ready-made models: AE-PMM and AO-PMM.
 
-Each composite is a frozen spec whose ``init``, ``apply`` and ``output_shape`` are those of the
-equivalent ``pmm.Sequential`` of primitives (``as_sequential()``), so its params are that
-Sequential's tuple, one entry per layer. The Sequential is built once per spec by a module-level
-cache; the spec itself holds nothing but its hyperparameters.
+Each is a ``pmm.Composite``: a frozen spec whose ``init``, ``apply`` and ``output_shape`` are
+those of the equivalent ``pmm.Sequential`` of primitives (``built``), so its params are that
+Sequential's tuple, one entry per layer.
 
 Examples
 --------
@@ -13,23 +12,18 @@ Examples
 (8, 2)
 """
 
-import abc
-import functools
-from typing import Any
-
 from pmm._dtypes import real_dtype
 from pmm._validation import check_bool, check_int
 from pmm.combinators import Sequential
+from pmm.composite import Composite
 from pmm.matrix.affine import AffineHermitianMatrix, check_affine_fields
 from pmm.matrix.eigen import Eigenvalues, Eigenvectors, check_which
 from pmm.matrix.observables import ExpectationValueSum, TransitionAmplitudeSum
-from pmm.module import Module
 from pmm.nn.linear import Bias
-from pmm.typing import Data, DataShape, Params, State
 
 
-class _AffinePMM(Module):
-    """The fields every affine PMM shares, and delegation to ``as_sequential()``."""
+class _AffinePMM(Composite):
+    """The fields every affine PMM shares; ``build()`` gives the Sequential of primitives."""
 
     matrix_size: int
     num_eig: int = 1
@@ -52,34 +46,10 @@ class _AffinePMM(Module):
             )
         check_which(self.which, owner)
 
-    @abc.abstractmethod
-    def layers(self) -> tuple[Module, ...]:
-        """The primitives this model chains, first to last."""
-
-    def as_sequential(self) -> Sequential:
-        """The equivalent ``pmm.Sequential`` of ``layers()`` (built once per spec)."""
-        return _sequential(self)
-
     def _matrix(self) -> AffineHermitianMatrix:
         return AffineHermitianMatrix(
             self.matrix_size, self.bias_term, self.smoothing, self.init_magnitude, self.dtype
         )
-
-    def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
-        return self.as_sequential().init(rng, input_shape)
-
-    def apply(
-        self, params: Params, data: Data, training: bool, state: State, rng: Any
-    ) -> tuple[Data, State]:
-        return self.as_sequential().apply(params, data, training, state, rng)
-
-    def output_shape(self, input_shape: DataShape) -> DataShape:
-        return self.as_sequential().output_shape(input_shape)
-
-
-@functools.lru_cache(maxsize=256)
-def _sequential(spec: _AffinePMM) -> Sequential:
-    return Sequential(*spec.layers())
 
 
 class AffineEigenvaluePMM(_AffinePMM):
@@ -104,8 +74,8 @@ class AffineEigenvaluePMM(_AffinePMM):
     (1,)
     """
 
-    def layers(self) -> tuple[Module, ...]:
-        return (self._matrix(), Eigenvalues(self.num_eig, self.which))
+    def build(self) -> Sequential:
+        return Sequential(self._matrix(), Eigenvalues(self.num_eig, self.which))
 
 
 class AffineObservablePMM(_AffinePMM):
@@ -151,7 +121,7 @@ class AffineObservablePMM(_AffinePMM):
         for field in ("use_expectation_values", "centered", "output_bias"):
             check_bool(getattr(self, field), field, owner)
 
-    def layers(self) -> tuple[Module, ...]:
+    def build(self) -> Sequential:
         readout = ExpectationValueSum if self.use_expectation_values else TransitionAmplitudeSum
         chain = (
             self._matrix(),
@@ -164,7 +134,9 @@ class AffineObservablePMM(_AffinePMM):
                 self.dtype,
             ),
         )
-        return (*chain, Bias(dtype=real_dtype(self.dtype))) if self.output_bias else chain
+        if self.output_bias:
+            chain = (*chain, Bias(dtype=real_dtype(self.dtype)))
+        return Sequential(*chain)
 
 
 #: Short name of ``AffineEigenvaluePMM``.

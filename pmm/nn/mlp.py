@@ -6,37 +6,20 @@ Examples
 (2,)
 """
 
-import functools
-from typing import Any
-
-from jaxtyping import Array, Inexact
-
 from pmm._dtypes import canonical_dtype
 from pmm._validation import check_bool, check_int
 from pmm.combinators import Sequential
-from pmm.errors import located
+from pmm.composite import Composite
 from pmm.module import Module
 from pmm.nn.activations import ACTIVATIONS, Activation
 from pmm.nn.linear import Linear
-from pmm.typing import DataShape, Params, State, TupleParams
 
 
-@functools.lru_cache(maxsize=256)
-def _layers(
-    hidden: tuple[int, ...], features: int, activation: str, use_bias: bool, dtype: str
-) -> Sequential:
-    """The Sequential an MLP of these hyperparameters stands for (cached; specs hold no cache)."""
-    layers: list[Module] = []
-    for width in hidden:
-        layers += [Linear(features=width, use_bias=use_bias, dtype=dtype), Activation(activation)]
-    return Sequential(*layers, Linear(features=features, use_bias=use_bias, dtype=dtype))
-
-
-class MLP(Module):
+class MLP(Composite):
     """``Linear(hidden[0]) >> Activation(activation) >> ... >> Linear(features)`` on the last axis.
 
-    ``init``, ``apply`` and ``output_shape`` are those of that Sequential (see ``sequential``), so
-    params are its tuple: ``{"weight", "bias"}`` for each Linear and ``()`` for each activation.
+    ``init``, ``apply`` and ``output_shape`` are those of that Sequential (``built``), so params
+    are its tuple: ``{"weight", "bias"}`` for each Linear and ``()`` for each activation.
     ``hidden=()`` gives a single Linear layer. Shapes: ``(batch, *rest, in)`` to
     ``(batch, *rest, features)``.
 
@@ -68,26 +51,12 @@ class MLP(Module):
                 f"give one of {list(ACTIVATIONS)}"
             )
 
-    @property
-    def sequential(self) -> Sequential:
-        """The equivalent ``Sequential`` of ``Linear`` and ``Activation`` layers."""
-        return _layers(self.hidden, self.features, self.activation, self.use_bias, self.dtype)
-
-    def init(self, rng: Any, input_shape: DataShape) -> tuple[TupleParams, State]:
-        with located(repr(self), self.sequential):
-            return self.sequential.init(rng, input_shape)  # type: ignore[return-value]
-
-    def apply(
-        self,
-        params: Params,
-        data: Inexact[Array, " batch_size *rest in_features"],
-        training: bool,
-        state: State,
-        rng: Any,
-    ) -> tuple[Inexact[Array, " batch_size *rest out_features"], State]:
-        with located(repr(self), self.sequential):
-            return self.sequential.apply(params, data, training, state, rng)  # type: ignore[return-value]
-
-    def output_shape(self, input_shape: DataShape) -> DataShape:
-        with located(repr(self), self.sequential):
-            return self.sequential.output_shape(input_shape)
+    def build(self) -> Sequential:
+        """The equivalent Sequential of ``Linear`` and ``Activation`` layers."""
+        layers: list[Module] = []
+        for width in (*self.hidden, self.features):
+            layers += [
+                Linear(features=width, use_bias=self.use_bias, dtype=self.dtype),
+                Activation(self.activation),
+            ]
+        return Sequential(*layers[:-1])  # no activation after the last Linear

@@ -1,0 +1,64 @@
+"""``pmm.Composite``: a module defined as another module, usually a Sequential of primitives.
+
+A composite's spec keeps its own readable hyperparameters (``MLP(hidden=(64, 64))``) while its
+``init``, ``apply`` and ``output_shape`` are those of the module ``build()`` returns, so its
+params are that module's. The built module is cached per spec at module level (specs are
+hashable), so the spec itself still holds nothing but hyperparameters.
+
+Examples
+--------
+>>> import pmm
+>>> class TwoLayer(pmm.Composite):
+...     width: int = 8
+...     def build(self):
+...         return pmm.nn.Linear(features=self.width) >> pmm.nn.Tanh()
+>>> TwoLayer().output_shape((3,))
+(8,)
+"""
+
+import abc
+import functools
+from typing import Any
+
+from pmm.errors import locate, located
+from pmm.module import Module
+from pmm.typing import Data, DataShape, Params, State
+
+
+class Composite(Module):
+    """Base of modules whose computation is that of another module, ``build()``.
+
+    Errors inside name the composite first, then the path inside its built module, e.g.
+    ``MLP(hidden=(4,)) > Sequential[0] > Linear(features=4)``.
+    """
+
+    @abc.abstractmethod
+    def build(self) -> Module:
+        """The module this composite stands for, built from its hyperparameters."""
+
+    @property
+    def built(self) -> Module:
+        """``build()``, made once per distinct spec."""
+        return _built(self)
+
+    def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
+        with located(repr(self), self.built):
+            return self.built.init(rng, input_shape)
+
+    def apply(
+        self, params: Params, data: Data, training: bool, state: State, rng: Any
+    ) -> tuple[Data, State]:
+        try:
+            return self.built.apply(params, data, training, state, rng)
+        except Exception as error:
+            locate(error, repr(self))
+            raise
+
+    def output_shape(self, input_shape: DataShape) -> DataShape:
+        with located(repr(self), self.built):
+            return self.built.output_shape(input_shape)
+
+
+@functools.lru_cache(maxsize=1024)
+def _built(composite: Composite) -> Module:
+    return composite.build()
