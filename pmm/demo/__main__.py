@@ -32,7 +32,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sites", type=int, default=8, help="spins in the ring (default 8)")
     parser.add_argument("--matrix-size", type=int, default=4, help="AE-PMM matrix size (4)")
     parser.add_argument("--mlp-width", type=int, default=5, help="MLP hidden width, 2 layers (5)")
-    parser.add_argument("--epochs", type=int, default=3000, help="full-batch epochs (3000)")
+    parser.add_argument("--epochs", type=int, default=6000, help="full-batch epochs (6000)")
     parser.add_argument("--restarts", type=int, default=3, help="inits per model (3)")
     parser.add_argument("--learning-rate", type=float, default=0.02, help="Adam rate (0.02)")
     parser.add_argument("--seed", type=int, default=0, help="PRNG seed (0)")

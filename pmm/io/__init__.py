@@ -242,7 +242,7 @@ def _decode_arrays(tree: Any, loaded: dict[str, np.ndarray], root: str) -> Any:
     def leaf(tag: str, value: Any, where: str) -> jax.Array:
         if tag != "array" or value not in loaded:
             raise FileProblem(f"header entry at {where} names no recorded array")
-        return jax.numpy.asarray(loaded.pop(value))
+        return jax.device_put(loaded.pop(value))  # adopts the aligned buffer: no copy on CPU
 
     return decode_tree(tree, leaf, root)
 
