@@ -30,6 +30,16 @@ class Composite(Module):
 
     Errors inside name the composite first, then the path inside its built module, e.g.
     ``MLP(hidden=(4,)) > Sequential[0] > Linear(features=4)``.
+
+    Examples
+    --------
+    >>> import pmm
+    >>> class Block(pmm.Composite):
+    ...     features: int = 4
+    ...     def build(self):
+    ...         return pmm.Residual(pmm.nn.Linear(features=self.features) >> pmm.nn.GELU())
+    >>> Block().output_shape((4,)), Block().built == Block().build()
+    ((4,), True)
     """
 
     @abc.abstractmethod

@@ -98,7 +98,20 @@ class Module(abc.ABC):
     ``class Mine(pmm.Module, register_as="lab.Mine")`` to choose the name.
 
     Validate hyperparameters in ``__post_init__`` (call ``super().__post_init__()`` first) and
-    raise ``ValueError`` naming the field.
+    raise ``ValueError`` naming the field. Abstract classes (with methods still abstract) are not
+    registered: no file can hold one.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp, pmm
+    >>> class Shift(pmm.Module):
+    ...     offset: float = 1.0
+    ...     def init(self, rng, input_shape):
+    ...         return (), ()
+    ...     def apply(self, params, data, training, state, rng):
+    ...         return data + self.offset, state
+    >>> Shift(2.0)((), jnp.zeros((3, 2)))[0].shape, Shift(2.0) == Shift(offset=2.0)
+    ((3, 2), True)
     """
 
     #: Version of this class's hyperparameters, stored in saved files so that ``upgrade`` can
@@ -117,7 +130,8 @@ class Module(abc.ABC):
         cls.__repr__ = cls.__repr__
         if register_as is not None:
             cls._registry_name = register_as
-        register(cls)
+        if not _is_abstract(cls):
+            register(cls)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise dataclasses.FrozenInstanceError(
@@ -225,6 +239,13 @@ class Module(abc.ABC):
             if field.repr and getattr(self, field.name) != _default(field)
         ]
         return f"{type(self).__name__}({', '.join(shown)})"
+
+
+def _is_abstract(cls: type) -> bool:
+    """Whether ``cls`` still has abstract methods (ABCMeta only records it after class creation)."""
+    return any(
+        getattr(getattr(cls, name, None), "__isabstractmethod__", False) for name in dir(cls)
+    )
 
 
 def _agreeing_sizes(first: tuple[int, ...], second: tuple[int, ...]) -> tuple[int | None, ...]:
