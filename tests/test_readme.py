@@ -18,7 +18,9 @@ EXAMPLES = re.findall(
 )
 
 
-@pytest.mark.parametrize(("code", "expected"), EXAMPLES, ids=[f"block{i}" for i in range(len(EXAMPLES))])
+@pytest.mark.parametrize(
+    ("code", "expected"), EXAMPLES, ids=[f"block{i}" for i in range(len(EXAMPLES))]
+)
 def test_readme_example_runs_and_prints_what_it_shows(code, expected, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     printed = io.StringIO()

@@ -5,7 +5,7 @@ Files: ``fit.py`` (the host loop), ``epoch.py`` (the compiled chunk of epochs), 
 ``predict.py``, ``result.py``.
 """
 
-from pmm.train.fit import fit
+from pmm.train.fitting import fit
 from pmm.train.predict import predict
 from pmm.train.result import FitResult
 

@@ -1,15 +1,25 @@
-"""Minibatches by index: every epoch is a ``(steps, batch_size)`` grid of sample indices.
+"""Training data and its minibatches: every epoch is a ``(steps, batch_size)`` grid of indices.
 
-The last, partial batch is filled up with repeated samples whose weight is zero, so every batch
-has the same shape (one compiled step) and every sample counts exactly once per epoch.
+A ``Dataset`` holds inputs, targets and per-sample weights as given (PyTrees of arrays); batches
+are gathered from it by index inside the compiled program. The last, partial batch is filled up
+with repeated samples whose weight is zero, so every batch has the same shape (one compiled step)
+and every sample counts exactly once per epoch.
 """
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+
+class Dataset(NamedTuple):
+    """Inputs, targets and per-sample weights, each with the same leading sample axis."""
+
+    x: Any
+    y: Any
+    weight: jax.Array
 
 
 def as_data(tree: Any, what: str) -> Any:
@@ -60,6 +70,56 @@ def batch_grid(order: jax.Array, batch_size: int) -> tuple[jax.Array, jax.Array]
     return indices.reshape(-1, batch_size), jnp.asarray(mask.reshape(-1, batch_size))
 
 
+def batch_weights(
+    weight: jax.Array, indices: jax.Array, mask: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """``(scales, counts)`` for a ``batch_grid``: each batch's sample weights divided by their
+    sum, ``(steps, batch_size)`` (padding gets 0), and those sums, ``(steps,)``.
+
+    A batch's weighted mean loss is then ``sum(scale * values)``; see ``weighted_mean``.
+    """
+    weights = jnp.where(mask, weight[indices], 0)
+    counts = jnp.sum(weights, axis=1)
+    return weights / jnp.where(counts > 0, counts, 1)[:, None], counts
+
+
+def weighted_mean(means: jax.Array, counts: jax.Array) -> jax.Array:
+    """The mean over all samples from per-batch weighted ``means`` and weight totals ``counts``."""
+    total = jnp.sum(counts)
+    return jnp.sum(means * counts) / jnp.where(total > 0, total, 1)
+
+
 def take(tree: Any, indices: jax.Array) -> Any:
     """The samples ``indices`` (any shape ``s``) of every leaf: ``(n, ...) -> (*s, ...)``."""
     return jax.tree.map(lambda leaf: leaf[indices], tree)
+
+
+def dataset(x: Any, y: Any, weight: Any, what: str) -> Dataset:
+    """The ``Dataset`` of ``x``, targets ``y`` (``None``: ``x`` itself) and ``weight`` (``None``:
+    ones); ``what`` prefixes names in errors (``"validation "``)."""
+    x = as_data(x, f"{what}x")
+    y = x if y is None else as_data(y, f"{what}y")
+    samples = sample_count({f"{what}x": x, f"{what}y": y})
+    dtype = jnp.result_type(float)
+    if weight is None:
+        return Dataset(x, y, jnp.ones(samples, dtype))
+    weight = jnp.asarray(weight)
+    if weight.shape != (samples,) or not jnp.issubdtype(weight.dtype, jnp.number):
+        raise ValueError(
+            f"{what}sample weights must be real numbers of shape ({samples},), one per sample; "
+            f"got shape {weight.shape} dtype {weight.dtype}"
+        )
+    if jnp.iscomplexobj(weight):
+        raise ValueError(f"{what}sample weights must be real, got dtype {weight.dtype}")
+    return Dataset(x, y, weight.astype(dtype))
+
+
+def validation_parts(validation: Any) -> tuple[Any, Any, Any]:
+    """``(x, y, weight)`` from ``(x, y)`` or ``(x, y, weight)``; ``ValueError`` otherwise."""
+    if not isinstance(validation, tuple | list) or len(validation) not in (2, 3):
+        raise ValueError(
+            "validation must be a tuple (x_val, y_val) or (x_val, y_val, weights), got "
+            f"{type(validation).__name__}"
+            + (f" of {len(validation)}" if isinstance(validation, tuple | list) else "")
+        )
+    return validation[0], validation[1], validation[2] if len(validation) == 3 else None

@@ -1,8 +1,9 @@
 """Training checkpoints: the whole training state in one zip file, written atomically.
 
-The file is ``numpy.savez`` members (one per array, read back with ``allow_pickle=False``) plus a
-JSON header. Restoring needs templates (the state a fresh run would start from) that give the tree
-structures; the saved leaves must match them in order, shape and dtype.
+The file is ``numpy.savez``-style ``.npy`` members (one per array, read back with
+``allow_pickle=False``) plus a JSON header. Restoring needs templates (the state a fresh run
+would start from) that give the tree structures; the saved leaves must match them in order,
+shape and dtype.
 """
 
 import json
@@ -31,7 +32,10 @@ def save_checkpoint(
     """Write ``state`` (a PyTree of arrays), ``rng``, ``history`` and ``setup`` to ``path``.
 
     ``setup`` holds the integers a resumed run must agree with (sample count, batch size).
+    In a multi-process run only process 0 writes (every array is replicated).
     """
+    if jax.process_index() != 0:
+        return
     import pmm
 
     leaves = jax.tree_util.tree_leaves_with_path(state)
@@ -44,14 +48,21 @@ def save_checkpoint(
         "rng_impl": str(jax.random.key_impl(rng)),
         "history": sorted(history),
         "leaves": [
-            {"path": jax.tree_util.keystr(path), "shape": list(array.shape), "dtype": array.dtype.name}
+            {
+                "path": jax.tree_util.keystr(path),
+                "shape": list(array.shape),
+                "dtype": array.dtype.name,
+            }
             for (path, _), array in zip(leaves, arrays.values(), strict=True)
         ],
     }
     arrays["rng"] = np.asarray(jax.random.key_data(rng))
     arrays.update({f"history_{name}": values for name, values in history.items()})
-    with atomic_write(path) as file:
-        np.savez(file, header=np.array(json.dumps(header)), **arrays)
+    arrays["header"] = np.array(json.dumps(header))
+    with atomic_write(path) as file, zipfile.ZipFile(file, "w") as archive:
+        for name, array in arrays.items():  # what numpy.savez writes, never pickling
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
 
 
 def load_checkpoint(

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import optax
 
 from pmm.module import Module
-from pmm.train.batches import batch_grid, take
+from pmm.train.batches import Dataset, batch_grid, batch_weights, take, weighted_mean
 from pmm.train.losses import LossFn, checked_per_sample
 from pmm.train.trainable import combine
 
@@ -41,14 +41,6 @@ class Carry(NamedTuple):
     best_epoch: jax.Array  # int32, -1 before the first finite epoch
     wait: jax.Array  # int32: epochs since the last improvement
     stop: jax.Array  # int32: key of STOP_REASONS, 0 while running
-
-
-class Dataset(NamedTuple):
-    """Inputs, targets and per-sample weights, each with the same leading sample axis."""
-
-    x: Any
-    y: Any
-    weight: jax.Array
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,54 +74,54 @@ class Program:
             stop=jnp.zeros((), jnp.int32),
         )
 
-    def _batch_loss(self, trainable, frozen, model_state, x, y, weight, rng):
+    def _batch_loss(self, trainable, frozen, model_state, x, y, scale, rng):
+        """The weighted mean loss of a batch; ``scale`` is its weights over their sum."""
         pred, model_state = self.model(combine(trainable, frozen), x, True, model_state, rng)
-        values = checked_per_sample(self.loss, pred, y, weight.shape[0])
-        total = jnp.sum(weight * values)
-        count = jnp.sum(weight)
-        return total / jnp.where(count > 0, count, 1), (model_state, total, count)
+        values = checked_per_sample(self.loss, pred, y, scale.shape[0])
+        return jnp.sum(scale * values), model_state
 
     def _train_epoch(self, carry: Carry, frozen: Any, data: Dataset, rng: jax.Array):
         """One pass over ``data``: ``(trainable, model_state, opt_state), mean loss``."""
-        shuffle_key, step_key = jax.random.split(jax.random.fold_in(rng, carry.epoch))
-        order = jax.random.permutation(shuffle_key, data.weight.shape[0])
+        # Keys 2 * epoch shuffle and 2 * epoch + 1 feed the model, folded in only where used.
+        order = jax.random.permutation(jax.random.fold_in(rng, 2 * carry.epoch), len(data.weight))
         indices, mask = batch_grid(order, self.batch_size)
-        keys = jax.random.split(step_key, indices.shape[0])
+        scales, counts = batch_weights(data.weight, indices, mask)
         gradient = jax.value_and_grad(self._batch_loss, has_aux=True)
 
         def step(inner, batch):
             trainable, model_state, opt_state = inner
-            index, valid, key = batch
+            number, index, scale = batch
+            key = jax.random.fold_in(jax.random.fold_in(rng, 2 * carry.epoch + 1), number)
             x, y = self.constrain(take((data.x, data.y), index))
-            weight = self.constrain(data.weight[index] * valid)
-            (_, (model_state, total, count)), grads = gradient(
-                trainable, frozen, model_state, x, y, weight, key
+            (loss, model_state), grads = gradient(
+                trainable, frozen, model_state, x, y, self.constrain(scale), key
             )
             grads = jax.tree.map(_descent_direction, grads)
             updates, opt_state = self.optimizer.update(grads, opt_state, trainable)
             trainable = optax.apply_updates(trainable, updates)
-            return (trainable, model_state, opt_state), (total, count)
+            return (trainable, model_state, opt_state), loss
 
         inner = (carry.trainable, carry.model_state, carry.opt_state)
-        inner, (totals, counts) = jax.lax.scan(step, inner, (indices, mask, keys))
-        return inner, _ratio(jnp.sum(totals), jnp.sum(counts))
+        numbers = jnp.arange(indices.shape[0])
+        inner, losses = jax.lax.scan(step, inner, (numbers, indices, scales))
+        return inner, weighted_mean(losses, counts)
 
     def evaluate(self, trainable: Any, frozen: Any, model_state: Any, data: Dataset) -> jax.Array:
         """The weighted mean loss over ``data`` in evaluation mode, one batch at a time."""
         params = combine(trainable, frozen)
         samples = data.weight.shape[0]
         indices, mask = batch_grid(jnp.arange(samples), self.batch_size)
+        scales, counts = batch_weights(data.weight, indices, mask)
 
         def batch(_, inputs):
-            index, valid = inputs
+            index, scale = inputs
             x, y = self.constrain(take((data.x, data.y), index))
-            weight = self.constrain(data.weight[index] * valid)
             pred, _ = self.model(params, x, False, model_state, None)
             values = checked_per_sample(self.loss, pred, y, self.batch_size)
-            return None, (jnp.sum(weight * values), jnp.sum(weight))
+            return None, jnp.sum(self.constrain(scale) * values)
 
-        _, (totals, counts) = jax.lax.scan(batch, None, (indices, mask))
-        return _ratio(jnp.sum(totals), jnp.sum(counts))
+        _, losses = jax.lax.scan(batch, None, (indices, scales))
+        return weighted_mean(losses, counts)
 
     def _epoch(self, carry: Carry, frozen, data, validation, rng):
         """One epoch and its bookkeeping: ``(carry, loss, val_loss)``."""
@@ -148,7 +140,9 @@ class Program:
             stop = jnp.where(finite & (watched <= self.target_loss), 2, stop)
         keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, old)  # noqa: E731
         best = lambda new, old: (  # noqa: E731
-            jax.tree.map(lambda a, b: jnp.where(improved, a, b), new, old) if self.restore_best else ()
+            jax.tree.map(lambda a, b: jnp.where(improved, a, b), new, old)
+            if self.restore_best
+            else ()
         )
         carry = Carry(
             trainable=keep(trainable, carry.trainable),
@@ -208,10 +202,6 @@ def _descent_direction(grad: jax.Array) -> jax.Array:
     """``jax.grad`` of a real loss w.r.t. a complex leaf is the conjugate of the steepest-ascent
     direction; conjugating makes optimizers treat real and imaginary parts as two real params."""
     return jnp.conj(grad) if jnp.iscomplexobj(grad) else grad
-
-
-def _ratio(total: jax.Array, count: jax.Array) -> jax.Array:
-    return total / jnp.where(count > 0, count, 1)
 
 
 def _all_finite(tree: Any) -> jax.Array:

@@ -87,8 +87,7 @@ def _named_loss(loss: str) -> LossFn:
     leaf_loss = LOSSES[loss]
 
     def named(pred: Any, y: Any) -> jax.Array:
-        per_leaf = jax.tree.leaves(jax.tree.map(leaf_loss, pred, y))
-        return sum(per_leaf[1:], per_leaf[0])
+        return functools.reduce(jnp.add, jax.tree.leaves(jax.tree.map(leaf_loss, pred, y)))
 
     named.__name__ = loss
     return named

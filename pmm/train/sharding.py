@@ -52,7 +52,9 @@ def replicate(tree: Any, mesh: Mesh | None) -> Any:
 
     def place(leaf: Any) -> Any:
         if jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
-            return jax.random.wrap_key_data(place(jax.random.key_data(leaf)), impl=jax.random.key_impl(leaf))
+            return jax.random.wrap_key_data(
+                place(jax.random.key_data(leaf)), impl=jax.random.key_impl(leaf)
+            )
         host = np.asarray(leaf)
         return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
 

@@ -32,7 +32,9 @@ def trainable_mask(params: Any, trainable: Trainable | None) -> Any:
             lambda path, _: bool(trainable(tuple(_key(entry) for entry in path))), params
         )
     try:
-        return jax.tree.map(lambda flag, sub: jax.tree.map(lambda _: bool(flag), sub), trainable, params)
+        return jax.tree.map(
+            lambda flag, sub: jax.tree.map(lambda _: bool(flag), sub), trainable, params
+        )
     except ValueError as error:
         raise ValueError(
             f"trainable must be a bool PyTree shaped like params (or a prefix of it), or a "

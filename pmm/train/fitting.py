@@ -14,13 +14,12 @@ from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
 from pmm.module import Module
-from pmm.train.batches import as_data, sample_count
+from pmm.train.batches import dataset, validation_parts
 from pmm.train.checkpoint import load_checkpoint, save_checkpoint
 from pmm.train.epoch import (
     CHUNK_CAPACITY,
     STOP_REASONS,
     Carry,
-    Dataset,
     Program,
     strongly_typed,
 )
@@ -113,7 +112,9 @@ def fit(
     checkpoint, checkpoint_every, resume
         Save the full training state to ``checkpoint`` every ``checkpoint_every`` epochs and when
         training ends for any reason (Ctrl-C included). With ``resume=True`` an existing
-        checkpoint is continued, ending bit-identical to an uninterrupted run.
+        checkpoint is continued (with its own ``rng``), ending bit-identical to an uninterrupted
+        run; a missing file starts afresh. The file is a zip of ``.npy`` arrays and a JSON
+        header (``pmm.train.checkpoint``), never a pickle.
     mesh
         A ``jax.sharding.Mesh``: minibatches are split over its ``"data"`` axis and everything
         else is replicated (see ``pmm.train.sharding`` for multi-host use).
@@ -127,6 +128,14 @@ def fit(
         ``stopped="interrupted"``; a non-finite loss returns the last finite params with
         ``stopped="non-finite loss"``.
 
+    Notes
+    -----
+    Epochs run on the device in chunks of about ``CHUNK_SECONDS`` each (one compiled program,
+    whatever the chunk length, so results do not depend on how a run is split); history, the
+    progress bar, checkpoints and Ctrl-C act between chunks. The padding that fills the last
+    partial batch repeats real samples with weight zero: it adds nothing to the loss or the
+    gradients, but a module that computes batch statistics (``BatchNorm``) does see it.
+
     Examples
     --------
     >>> import jax, jax.numpy as jnp, pmm
@@ -139,8 +148,8 @@ def fit(
     """
     _check_arguments(epochs, batch_size, patience, checkpoint, checkpoint_every, resume)
     check_batch_size(mesh, batch_size)
-    data = _dataset(x, y, sample_weight, "")
-    val = None if validation is None else _dataset(*_validation_parts(validation), "validation ")
+    data = dataset(x, y, sample_weight, "")
+    val = None if validation is None else dataset(*validation_parts(validation), "validation ")
     mask = trainable_mask(params, trainable)
     trained, frozen = partition(params, mask)
     frozen = strongly_typed(frozen)
@@ -164,8 +173,9 @@ def fit(
         (carry, frozen), key, history = load_checkpoint(checkpoint, (carry, frozen), setup)
     carry, frozen, data, val, key = replicate((carry, frozen, data, val, key), mesh)
     run = _Run(program, frozen, data, val, key, validation is not None)
-    carry, history, stopped = run.loop(carry, history, epochs, progress, callback, checkpoint_every,
-                                       checkpoint, setup)
+    carry, history, stopped = run.loop(
+        carry, history, epochs, progress, callback, checkpoint_every, checkpoint, setup
+    )
     return run.result(carry, history, stopped)
 
 
@@ -182,8 +192,13 @@ class _Run:
         done, code = int(carry.epoch), int(carry.stop)
         stopped = None
         size = 1
-        bar = tqdm(total=epochs, initial=min(done, epochs), unit="epoch", dynamic_ncols=True,
-                   disable=not progress or not sys.stderr.isatty())
+        bar = tqdm(
+            total=epochs,
+            initial=min(done, epochs),
+            unit="epoch",
+            dynamic_ncols=True,
+            disable=not progress or not sys.stderr.isatty(),
+        )
         try:
             while done < epochs and code == 0 and stopped is None:
                 until = min(epochs, done + size, done + CHUNK_CAPACITY)
@@ -197,10 +212,13 @@ class _Run:
                     (new.epoch, new.stop, losses, val_losses)
                 )
                 ran = int(epoch) - done
-                carry, history = new, {
-                    "loss": np.concatenate([history["loss"], losses[:ran]]),
-                    "val_loss": np.concatenate([history["val_loss"], val_losses[:ran]]),
-                }
+                carry, history = (
+                    new,
+                    {
+                        "loss": np.concatenate([history["loss"], losses[:ran]]),
+                        "val_loss": np.concatenate([history["val_loss"], val_losses[:ran]]),
+                    },
+                )
                 if done > 0 or ran > 1:  # the first chunk's time is mostly compilation
                     seconds = (time.perf_counter() - started) / max(ran, 1)
                     size = max(1, int(CHUNK_SECONDS / seconds))
@@ -246,40 +264,16 @@ class _Run:
 
 
 def _check_arguments(epochs, batch_size, patience, checkpoint, every, resume) -> None:
-    for name, value, least in (("epochs", epochs, 0), ("batch_size", batch_size, 1),
-                               ("patience", patience, 1), ("checkpoint_every", every, 1)):
+    for name, value, least in (
+        ("epochs", epochs, 0),
+        ("batch_size", batch_size, 1),
+        ("patience", patience, 1),
+        ("checkpoint_every", every, 1),
+    ):
         if value is not None and (not isinstance(value, int) or value < least):
             raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
     if (resume or every is not None) and checkpoint is None:
         raise ValueError("resume and checkpoint_every need checkpoint=<path of the file>")
-
-
-def _dataset(x: Any, y: Any, weight: Any, what: str) -> Dataset:
-    x = as_data(x, f"{what}x")
-    y = x if y is None else as_data(y, f"{what}y")
-    samples = sample_count({f"{what}x": x, f"{what}y": y})
-    dtype = jnp.result_type(float)
-    if weight is None:
-        return Dataset(x, y, jnp.ones(samples, dtype))
-    weight = jnp.asarray(weight)
-    if weight.shape != (samples,) or not jnp.issubdtype(weight.dtype, jnp.number):
-        raise ValueError(
-            f"{what}sample weights must be real numbers of shape ({samples},), one per sample; "
-            f"got shape {weight.shape} dtype {weight.dtype}"
-        )
-    if jnp.iscomplexobj(weight):
-        raise ValueError(f"{what}sample weights must be real, got dtype {weight.dtype}")
-    return Dataset(x, y, weight.astype(dtype))
-
-
-def _validation_parts(validation: Any) -> tuple[Any, Any, Any]:
-    if not isinstance(validation, tuple | list) or len(validation) not in (2, 3):
-        raise ValueError(
-            "validation must be a tuple (x_val, y_val) or (x_val, y_val, weights), got "
-            f"{type(validation).__name__}" + (f" of {len(validation)}" if isinstance(
-                validation, tuple | list) else "")
-        )
-    return validation[0], validation[1], validation[2] if len(validation) == 3 else None
 
 
 def _as_key(rng: Any) -> jax.Array:
