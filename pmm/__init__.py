@@ -24,7 +24,7 @@ from pmm.matrix import (
     LowRankAffineHermitianMatrix,
     TransitionAmplitudeSum,
 )
-from pmm.module import Module, register, registered_class, registry_name
+from pmm.module import Module, Parameterless, register, registered_class, registry_name
 from pmm.train import FitResult, fit, predict
 
 __version__ = "0.1.0"
@@ -48,6 +48,7 @@ __all__ = [
     "LoadError",
     "Module",
     "Parallel",
+    "Parameterless",
     "PmmError",
     "Residual",
     "RngError",

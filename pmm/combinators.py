@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from pmm.errors import ShapeError, locate, located
-from pmm.module import Module
+from pmm.module import Module, Parameterless
 from pmm.shapes import is_shape, shape_leaves, validate_shape
 from pmm.typing import Data, DataShape, HyperParams, Params, State
 
@@ -277,7 +277,7 @@ class Residual(Module):
         return input_shape
 
 
-class Select(Module):
+class Select(Parameterless):
     """Pick a subtree or leaf of PyTree data by a path of dict keys and sequence indices.
 
     ``Select("a")`` picks ``data["a"]``; ``Select(("a", 0))`` picks ``data["a"][0]``. The batch
@@ -303,10 +303,6 @@ class Select(Module):
                     f"field 'path' holds {key!r}; keys are str (dicts) or int (sequences)"
                 )
 
-    def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
-        self.output_shape(input_shape)
-        return (), ()
-
     def apply(
         self, params: Params, data: Data, training: bool, state: State, rng: Any
     ) -> tuple[Data, State]:
@@ -331,7 +327,7 @@ class Select(Module):
         return node
 
 
-class Concatenate(Module):
+class Concatenate(Parameterless):
     """Concatenate the leaves of PyTree data (in JAX's flattening order) along ``axis``.
 
     ``axis`` counts the axes of the data arrays, batch axis included, so it may not be ``0``;
@@ -352,10 +348,6 @@ class Concatenate(Module):
             raise ValueError(
                 f"field 'axis' is {self.axis!r}; give a non-zero int (axis 0 is the batch axis)"
             )
-
-    def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
-        self.output_shape(input_shape)
-        return (), ()
 
     def apply(
         self, params: Params, data: Data, training: bool, state: State, rng: Any

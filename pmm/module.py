@@ -198,12 +198,17 @@ class Module(abc.ABC):
 
     def _probe_output_shape(self, input_shape: DataShape, unknown: int) -> DataShape:
         def run(data: Data) -> Data:
-            # The key is made inside: made outside, under jax.jit, it would enter the jaxpr.
-            params, state = self.init(jax.random.key(0), input_shape)
+            params, state = self._probe_params(input_shape)
             return self.apply(params, data, False, state, None)[0]
 
         data = probe_structs(input_shape, _PROBE_BATCH_SIZE, jnp.result_type(float), unknown)
         return shape_of(jax.eval_shape(run, data))
+
+    def _probe_params(self, input_shape: DataShape) -> tuple[Params, State]:
+        """Params and state for the ``output_shape`` probe (traced inside ``jax.eval_shape``)."""
+        # The key is made here, inside the trace: made outside, under jax.jit, it would enter
+        # the caller's jaxpr.
+        return self.init(jax.random.key(0), input_shape)
 
     def __call__(
         self,
@@ -259,3 +264,27 @@ def _default(field: dataclasses.Field) -> Any:
     if field.default_factory is not dataclasses.MISSING:
         return field.default_factory()
     return dataclasses.MISSING
+
+
+class Parameterless(Module):
+    """Base of modules without params or state: ``init`` checks the input, returns ``((), ())``.
+
+    The check is ``output_shape(input_shape)``, so a subclass that cannot take some input says so
+    there, once, for ``init`` and ``output_shape`` alike.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp, pmm
+    >>> class Square(pmm.Parameterless):
+    ...     def apply(self, params, data, training, state, rng):
+    ...         return data**2, state
+    >>> Square().init(jax.random.key(0), (3,))
+    ((), ())
+    """
+
+    def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
+        self.output_shape(input_shape)
+        return (), ()
+
+    def _probe_params(self, input_shape: DataShape) -> tuple[Params, State]:
+        return (), ()  # not init: init asks output_shape, whose default probe asks this

@@ -177,3 +177,12 @@ def test_pmm_errors_print_the_module_path_first(key):
     model = Dense(features=3) >> pmm.Select("missing")
     with pytest.raises(pmm.ShapeError, match=r"^Sequential\[1\] > Select\(path=\('missing',\)\): "):
         model(model.init(key, (2,))[0], {"a": jnp.ones((2, 2))})
+
+
+def test_a_parameterless_module_with_the_default_output_shape_inits(key):
+    class Halve(pmm.Parameterless):  # no output_shape: the default probe must not call init
+        def apply(self, params, data, training, state, rng):
+            return data[..., ::2], state
+
+    assert Halve().init(key, (6,)) == ((), ())
+    assert Halve().output_shape((None, 6)) == (None, 3)

@@ -35,7 +35,7 @@ from jaxtyping import Array, Inexact, Int, Real
 from pmm._validation import array_shape, check_int
 from pmm.errors import ShapeError
 from pmm.matrix._eigh import eigh
-from pmm.module import Module
+from pmm.module import Parameterless
 from pmm.typing import DataShape, State
 
 #: The valid ``which`` values and what each selects.
@@ -78,7 +78,7 @@ def select(values: Real[Array, "*batch n"], count: int, which: str) -> Int[Array
     return jnp.argsort(jnp.abs(values), axis=-1, stable=True)[..., positions]
 
 
-class _Eigen(Module):
+class _Eigen(Parameterless):
     """Shared fields, checks and shapes of ``Eigenvalues``, ``Eigenvectors``, ``Eigensystem``."""
 
     num_eig: int = 1
@@ -88,10 +88,6 @@ class _Eigen(Module):
         super().__post_init__()
         check_int(self.num_eig, "num_eig", type(self).__name__, minimum=1)
         check_which(self.which, type(self).__name__)
-
-    def init(self, rng: Any, input_shape: DataShape) -> tuple[Any, State]:
-        self._size(input_shape)
-        return (), ()
 
     def _size(self, input_shape: Any) -> int:
         shape = array_shape(input_shape, repr(self))

@@ -17,13 +17,14 @@ import jax
 from jaxtyping import Array, Inexact
 
 from pmm._validation import check_axis, check_bool, check_number
+from pmm.composite import Composite
 from pmm.errors import ShapeError
-from pmm.module import Module
+from pmm.module import Parameterless
 from pmm.shapes import map_shapes, validate_shape
 from pmm.typing import Data, DataFixed, DataShape, State
 
 
-class ElementwiseActivation(Module):
+class ElementwiseActivation(Parameterless):
     """Base of the activation modules: ``function`` applied to every leaf of the data.
 
     No params, no state. Subclasses that keep each leaf's shape inherit ``output_shape``, which
@@ -38,10 +39,6 @@ class ElementwiseActivation(Module):
     @abc.abstractmethod
     def function(self, x: Inexact[Array, "..."]) -> Inexact[Array, "..."]:
         """The activation of one array of data (batch axis included)."""
-
-    def init(self, rng: Any, input_shape: DataShape) -> tuple[tuple[()], State]:
-        self.output_shape(input_shape)
-        return (), ()
 
     def apply(
         self, params: tuple[()], data: DataFixed, training: bool, state: State, rng: Any
@@ -414,7 +411,7 @@ ACTIVATIONS: dict[str, type[ElementwiseActivation]] = {
 }
 
 
-class Activation(Module):
+class Activation(Composite):
     """The ``jax.nn`` activation called ``name`` (e.g. ``"relu"``), with its default settings.
 
     Equivalent to the named class (``Activation("relu")`` computes what ``ReLU()`` does); params
@@ -436,18 +433,6 @@ class Activation(Module):
                 f"give one of {list(ACTIVATIONS)}"
             )
 
-    @property
-    def module(self) -> ElementwiseActivation:
+    def build(self) -> ElementwiseActivation:
         """The activation module this name stands for."""
         return ACTIVATIONS[self.name]()
-
-    def init(self, rng: Any, input_shape: DataShape) -> tuple[tuple[()], State]:
-        return self.module.init(rng, input_shape)
-
-    def apply(
-        self, params: tuple[()], data: Data, training: bool, state: State, rng: Any
-    ) -> tuple[Data, State]:
-        return self.module.apply(params, data, training, state, rng)
-
-    def output_shape(self, input_shape: DataShape) -> DataShape:
-        return self.module.output_shape(input_shape)

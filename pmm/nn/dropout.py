@@ -13,12 +13,12 @@ import jax.numpy as jnp
 
 from pmm._validation import check_number
 from pmm.errors import RngError
-from pmm.module import Module
+from pmm.module import Parameterless
 from pmm.shapes import validate_shape
 from pmm.typing import DataFixed, DataShape, State
 
 
-class Dropout(Module):
+class Dropout(Parameterless):
     """Inverted dropout: while training, each entry is zeroed with probability ``rate`` and the
     others are divided by ``1 - rate``, so the expected output equals the input.
 
@@ -43,10 +43,6 @@ class Dropout(Module):
             lambda r: 0 <= r < 1,
             "a probability of dropping in [0, 1)",
         )
-
-    def init(self, rng: Any, input_shape: DataShape) -> tuple[tuple[()], State]:
-        validate_shape(input_shape)
-        return (), ()
 
     def apply(
         self, params: tuple[()], data: DataFixed, training: bool, state: State, rng: Any

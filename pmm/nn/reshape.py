@@ -15,11 +15,11 @@ from jaxtyping import Array, Inexact
 
 from pmm._validation import array_shape
 from pmm.errors import ShapeError
-from pmm.module import Module
+from pmm.module import Parameterless
 from pmm.typing import DataShape, State
 
 
-class Flatten(Module):
+class Flatten(Parameterless):
     """Flatten each sample into one axis: ``(batch, *shape)`` to ``(batch, prod(shape))``.
 
     A scalar per sample (shape ``()``) becomes ``(1,)``; an unknown (``None``) size gives an
@@ -30,10 +30,6 @@ class Flatten(Module):
     >>> Flatten().output_shape((None, 3))
     (None,)
     """
-
-    def init(self, rng: Any, input_shape: DataShape) -> tuple[tuple[()], State]:
-        array_shape(input_shape, "Flatten")
-        return (), ()
 
     def apply(
         self,
@@ -50,7 +46,7 @@ class Flatten(Module):
         return (None,) if None in shape else (math.prod(shape),)  # type: ignore[arg-type]
 
 
-class Reshape(Module):
+class Reshape(Parameterless):
     """Reshape each sample to ``shape``: ``(batch, *in_shape)`` to ``(batch, *shape)``.
 
     One entry of ``shape`` may be ``-1``: it takes the size that keeps the number of entries.
@@ -76,10 +72,6 @@ class Reshape(Module):
                 f"field 'shape' of Reshape is {shape!r}; give a tuple of sizes >= 0 without the "
                 "batch axis, with at most one -1 for the size to infer, e.g. (3, -1)"
             )
-
-    def init(self, rng: Any, input_shape: DataShape) -> tuple[tuple[()], State]:
-        self.output_shape(input_shape)
-        return (), ()
 
     def apply(
         self,
