@@ -24,7 +24,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """pyright on the package."""
-    session.install("-e", ".", "pyright")
+    session.install("-e", ".[demo]", "pyright")
     session.run("pyright", "pmm")
 
 

@@ -36,8 +36,8 @@ def ising_terms(sites: int) -> tuple[np.ndarray, np.ndarray]:
     if sites < 2:
         raise ValueError(f"sites is {sites}; the Ising ring needs at least 2 spins")
     z = [_on_site(_PAULI_Z, i, sites) for i in range(sites)]
-    coupling = -sum(z[i] @ z[(i + 1) % sites] for i in range(sites))
-    field = -sum(_on_site(_PAULI_X, i, sites) for i in range(sites))
+    coupling = -np.sum([z[i] @ z[(i + 1) % sites] for i in range(sites)], axis=0)
+    field = -np.sum([_on_site(_PAULI_X, i, sites) for i in range(sites)], axis=0)
     return coupling / sites, field / sites
 
 

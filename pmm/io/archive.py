@@ -181,7 +181,7 @@ def _read_aligned(stream: Any, size: int) -> np.ndarray:
     raw = np.empty(size + _ALIGNMENT, np.uint8)
     start = -raw.ctypes.data % _ALIGNMENT
     data = raw[start : start + size]
-    view = memoryview(data)
+    view = data.data
     position = 0
     while position < size:
         count = stream.readinto(view[position : position + _CHUNK_BYTES])
