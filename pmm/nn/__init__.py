@@ -11,14 +11,13 @@ Examples
 (1,)
 """
 
+from pmm.nn.activation import ACTIVATIONS, Activation
 from pmm.nn.activations import (
-    ACTIVATIONS,
     CELU,
     ELU,
     GELU,
     GLU,
     SELU,
-    Activation,
     ElementwiseActivation,
     HardSigmoid,
     HardSiLU,

@@ -2,7 +2,7 @@
 
 Each class is a docstring and its ``function``; the shared ``ElementwiseActivation`` base gives
 ``init`` (no params, no state), the leaf-wise ``apply`` and a shape-preserving ``output_shape``.
-``Activation(name)`` picks one by its ``jax.nn`` function name.
+``pmm.nn.Activation(name)`` (in ``activation.py``) picks one by its ``jax.nn`` function name.
 
 Examples
 --------
@@ -17,7 +17,6 @@ import jax
 from jaxtyping import Array, Inexact
 
 from pmm._validation import check_axis, check_bool, check_number
-from pmm.composite import Composite
 from pmm.errors import ShapeError
 from pmm.module import Parameterless
 from pmm.shapes import map_shapes, validate_shape
@@ -379,60 +378,3 @@ class Tanh(ElementwiseActivation):
 
 HardSwish = HardSiLU
 Swish = SiLU
-
-#: The module of each ``jax.nn`` activation function name, with its default hyperparameters.
-ACTIVATIONS: dict[str, type[ElementwiseActivation]] = {
-    "celu": CELU,
-    "elu": ELU,
-    "gelu": GELU,
-    "glu": GLU,
-    "hard_sigmoid": HardSigmoid,
-    "hard_silu": HardSiLU,
-    "hard_swish": HardSwish,
-    "hard_tanh": HardTanh,
-    "identity": Identity,
-    "leaky_relu": LeakyReLU,
-    "log_sigmoid": LogSigmoid,
-    "log_softmax": LogSoftmax,
-    "mish": Mish,
-    "relu": ReLU,
-    "relu6": ReLU6,
-    "selu": SELU,
-    "sigmoid": Sigmoid,
-    "silu": SiLU,
-    "soft_sign": SoftSign,
-    "softmax": Softmax,
-    "softplus": Softplus,
-    "sparse_plus": SparsePlus,
-    "sparse_sigmoid": SparseSigmoid,
-    "squareplus": Squareplus,
-    "swish": Swish,
-    "tanh": Tanh,
-}
-
-
-class Activation(Composite):
-    """The ``jax.nn`` activation called ``name`` (e.g. ``"relu"``), with its default settings.
-
-    Equivalent to the named class (``Activation("relu")`` computes what ``ReLU()`` does); params
-    and state are ``()``. Shapes: as the named activation (every one but ``"glu"`` keeps them).
-
-    Examples
-    --------
-    >>> Activation("gelu").output_shape((3,))
-    (3,)
-    """
-
-    name: str
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.name not in ACTIVATIONS:
-            raise ValueError(
-                f"field 'name' of Activation is {self.name!r}, not a jax.nn activation; "
-                f"give one of {list(ACTIVATIONS)}"
-            )
-
-    def build(self) -> ElementwiseActivation:
-        """The activation module this name stands for."""
-        return ACTIVATIONS[self.name]()

@@ -11,7 +11,7 @@ from pmm._validation import check_bool, check_int
 from pmm.combinators import Sequential
 from pmm.composite import Composite
 from pmm.module import Module
-from pmm.nn.activations import ACTIVATIONS, Activation
+from pmm.nn.activation import ACTIVATIONS, Activation
 from pmm.nn.linear import Linear
 
 
