@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> str:
     for region in regions:
         header += [f"{region} RMSE", f"{region} max"]
     table = format_table(header, [error_row(t, fields[:, None], truth, regions) for t in trained])
-    print(table, "\n")
+    print(f"\n{table}\n")
 
     _plot(args, fields, truth, trained)
     _save_and_reload(args.output / "aepmm.pmm", trained[0], fields[:, None])

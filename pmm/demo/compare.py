@@ -45,6 +45,7 @@ def train_best(
     """Fit ``model`` from ``restarts`` random inits (full batch, Adam); keep the lowest loss."""
     best: Trained | None = None
     for restart in range(restarts):
+        print(f"Training {name}, init {restart + 1} of {restarts}")
         init_key, fit_key = jax.random.split(jax.random.fold_in(jax.random.key(seed), restart))
         params, state = model.init(init_key, x.shape[1:])
         result = pmm.fit(
