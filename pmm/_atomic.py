@@ -3,11 +3,14 @@
 The data goes to a temporary file beside the target, named ``.<name>.<host>.<pid>.<random>.tmp``,
 which is fsynced and renamed over the target. A write that raises removes its temporary file; a
 process killed outright cannot, so the next write to the same target removes the temporary files
-of writers on this host whose process no longer exists.
+of writers on this host whose process no longer exists (on POSIX; Windows has no side-effect-free
+``os.kill(pid, 0)``, so there the sweep leaves them).
 """
 
 import os
+import re
 import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -58,15 +61,23 @@ def _host() -> str:
 
 
 def _remove_orphans(directory: Path, owner: str) -> None:
-    """Delete ``<owner><pid>.*.tmp`` files in ``directory`` whose writing process has died."""
-    for leftover in directory.glob(f"{owner}*.tmp"):
-        pid = leftover.name[len(owner) :].split(".", 1)[0]
-        if pid.isdigit() and not _process_exists(int(pid)):
-            with suppress(FileNotFoundError):
-                leftover.unlink()
+    """Delete ``<owner><pid>.<random>.tmp`` files in ``directory`` whose writer has died.
+
+    The name must match exactly (``mkstemp``'s random part has no dots), so temporary files of
+    other targets whose names merely start with ``owner`` are never touched. Best effort: a file
+    that cannot be removed stays.
+    """
+    pattern = re.compile(re.escape(owner) + r"(\d{1,9})\.[a-z0-9_]+\.tmp")
+    for leftover in os.listdir(directory):
+        found = pattern.fullmatch(leftover)
+        if found and not _process_exists(int(found[1])):
+            with suppress(OSError):
+                os.unlink(directory / leftover)
 
 
 def _process_exists(pid: int) -> bool:
+    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT, which is 0
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -22,6 +22,7 @@ Examples
 
 import abc
 import dataclasses
+import math
 import typing
 from collections.abc import Callable
 from typing import Any, ClassVar, Self
@@ -76,7 +77,13 @@ def registered_class(name: str) -> type["Module"]:
 
 
 def _freeze(value: Any, field: str) -> Any:
-    """Lists become tuples (recursively) so specs stay hashable; arrays are refused."""
+    """Lists become tuples (recursively) so specs stay hashable; arrays are refused.
+
+    Every float NaN becomes the one object ``math.nan``, so that specs holding NaN equal their
+    copies (tuples compare items by identity before ``==``, and ``nan != nan``).
+    """
+    if isinstance(value, float) and math.isnan(value):
+        return math.nan
     if isinstance(value, list | tuple):
         return tuple(_freeze(item, field) for item in value)
     if isinstance(value, jax.Array) or (hasattr(value, "__array__") and getattr(value, "ndim", 0)):
@@ -120,14 +127,16 @@ class Module(abc.ABC):
 
     def __init_subclass__(cls, register_as: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        dataclasses.dataclass(frozen=True, repr=False)(cls)
+        dataclasses.dataclass(frozen=True, repr=False, eq=False)(cls)
         # Frozenness is inherited from Module.__setattr__ instead, so that decorating the class
         # with @dataclasses.dataclass(frozen=True) again can add its own without a conflict.
         for name in ("__setattr__", "__delattr__"):
             if name in cls.__dict__:
                 delattr(cls, name)
-        # Pinning the inherited repr keeps that second decoration from replacing it.
+        # Pinning the inherited repr, eq and hash keeps that second decoration from replacing them.
         cls.__repr__ = cls.__repr__
+        cls.__eq__ = cls.__eq__
+        cls.__hash__ = cls.__hash__
         if register_as is not None:
             cls._registry_name = register_as
         if not _is_abstract(cls):
@@ -155,6 +164,19 @@ class Module(abc.ABC):
                     f"hyperparameter {field.name!r} of {type(self).__name__} is not hashable "
                     f"({type(value).__name__}); give numbers, strings, tuples or modules"
                 ) from None
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when of the same class with equal fields (compared as one tuple, NaN-safe)."""
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._compared() == other._compared()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+    def _compared(self) -> tuple[Any, ...]:
+        fields = dataclasses.fields(self)  # type: ignore[arg-type]
+        return tuple(getattr(self, field.name) for field in fields if field.compare)
 
     @property
     def hyperparams(self) -> HyperParams:
@@ -197,11 +219,16 @@ class Module(abc.ABC):
         return map_shapes(_agreeing_sizes, *probes)
 
     def _probe_output_shape(self, input_shape: DataShape, unknown: int) -> DataShape:
+        # init gets the probe's sizes too: most inits need real sizes to build arrays.
+        probe_shape = map_shapes(
+            lambda leaf: tuple(unknown if dim is None else dim for dim in leaf), input_shape
+        )
+
         def run(data: Data) -> Data:
-            params, state = self._probe_params(input_shape)
+            params, state = self._probe_params(probe_shape)
             return self.apply(params, data, False, state, None)[0]
 
-        data = probe_structs(input_shape, _PROBE_BATCH_SIZE, jnp.result_type(float), unknown)
+        data = probe_structs(probe_shape, _PROBE_BATCH_SIZE, jnp.result_type(float), unknown)
         return shape_of(jax.eval_shape(run, data))
 
     def _probe_params(self, input_shape: DataShape) -> tuple[Params, State]:

@@ -167,6 +167,20 @@ def test_params_without_the_structure_init_gives_are_named(key, call):
     assert "is {'weight': float32[4,3]}, but init gives {'bias': float32[3], 'weight'" in message
 
 
+def test_a_layer_inside_a_composite_inside_a_sequential_is_named_by_its_full_path(key, call):
+    model = Scale() >> pmm.nn.MLP(hidden=(4,), features=2)
+    params, state = model.init(key, (3,))
+    wrong_first_layer = Linear(features=4).init(key, (2,))[0]
+    params = (params[0], (wrong_first_layer, *params[1][1:]))
+    message = shape_error(call, model, params, jnp.ones((5, 3)), state=state)
+    assert message.startswith(
+        "Sequential[1] > MLP(hidden=(4,), features=2) > Sequential[0] > Linear(features=4): "
+    )
+    assert "params['weight'] is float32[2,4], but init for input shape (3,) gives float32[3,4]" in (
+        message
+    )
+
+
 def test_an_output_that_disagrees_with_output_shape_is_named(key, call):
     model = pmm.Residual(Scale()) >> pmm.Parallel(ClaimsSameShape(), Scale())
     params, state = model.init(key, (3,))
@@ -237,7 +251,7 @@ def test_a_violated_argument_annotation_is_named(key, call, data, actual):
         ({"x": jnp.ones(())}, "the input leaf data['x'] is float32[], with no batch axis"),
     ],
 )
-def test_data_that_is_not_batched_inexact_jax_arrays_is_refused(call, data, problem):
+def test_data_that_is_not_batched_inexact_jax_arrays_is_refused(data, problem):
     message = shape_error(lambda model, *arguments: model(*arguments), Counter(), (), data)
     assert message.startswith(f"Counter(): {problem}")
 

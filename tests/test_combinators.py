@@ -161,7 +161,8 @@ def test_wrong_params_say_what_was_expected_and_where(key):
 @pytest.mark.parametrize(
     "model",
     [Scale() >> Dense(features=2), pmm.Parallel(Scale(), Scale(3.0)), pmm.Parallel(a=Scale()),
-     pmm.Residual(Scale()), pmm.Select(("a", 0)), pmm.Concatenate(axis=-2)],
+     pmm.Parallel(branches=Scale(), names=Scale(3.0)), pmm.Residual(Scale()),
+     pmm.Select(("a", 0)), pmm.Concatenate(axis=-2)],
 )  # fmt: skip
 def test_combinators_rebuild_from_their_hyperparams(model):
     rebuilt = type(model).from_hyperparams(model.hyperparams)
@@ -176,3 +177,38 @@ def test_combinators_are_jittable_with_pytree_data(key):
     jitted = jax.jit(model, static_argnums=2)(params, data, False, state, None)
     jax.tree.map(np.testing.assert_allclose, jitted, eager)
     assert eager[0].shape == (4, 5)
+
+
+@pytest.mark.parametrize("make_key", [jax.random.key, jax.random.PRNGKey], ids=["typed", "raw"])
+def test_typed_and_raw_keys_split_alike_and_vmap_over_keys(make_key):
+    model = Noise() >> pmm.Parallel(a=Noise(), b=Noise())
+    data, rng = jnp.zeros((2, 3)), make_key(5)
+    out, _ = model((), data, True, (), rng)
+    first, second = jax.random.split(rng)
+    np.testing.assert_array_equal(
+        out["b"],
+        Noise()((), Noise()((), data, True, (), first)[0], True, (), jax.random.split(second)[1])[
+            0
+        ],
+    )
+    keys = jax.random.split(rng, 4)
+    batched = jax.vmap(lambda k: model((), data, True, (), k)[0])(keys)
+    np.testing.assert_array_equal(batched["a"][1], model((), data, True, (), keys[1])[0]["a"])
+
+
+def test_grad_and_jit_through_combinators_with_pytree_data_and_state(key):
+    model = pmm.Parallel(a=pmm.Select("x") >> Dense(features=2) >> Counter(), b=pmm.Select("y"))
+    params, state = model.init(key, {"x": (3,), "y": (2,)})
+    data = {"x": jax.random.normal(key, (4, 3)), "y": jnp.ones((4, 2))}
+
+    def loss(p, d, s):
+        out, new_state = model(p, d, True, s, None)
+        return jnp.sum(out["a"] ** 2) + jnp.sum(out["b"]), new_state
+
+    (value, new_state), grads = jax.jit(jax.value_and_grad(loss, argnums=(0, 1), has_aux=True))(
+        params, data, state
+    )
+    np.testing.assert_allclose(value, loss(params, data, state)[0], rtol=1e-6)
+    assert jax.tree.structure(grads[0]) == jax.tree.structure(params)
+    np.testing.assert_array_equal(grads[1]["y"], jnp.ones((4, 2)))
+    assert jax.tree.leaves(new_state) == [1]

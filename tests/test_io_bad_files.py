@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import pmm
+from pmm.module import _REGISTRY
 from tests.modules import Counter, Dense, Scale
 
 MODEL = pmm.Sequential(Scale(2.0), Dense(features=2), Counter())
@@ -187,6 +188,7 @@ def test_a_member_that_is_not_an_array_is_a_load_error(saved):
     [
         (np.zeros((2, 3), np.float32), r"<f4\[2, 3\]"),
         (np.zeros((3, 2), np.float64), r"<f8\[3, 2\]"),
+        (np.zeros((3, 2), ">f4"), r">f4\[3, 2\]"),  # pmm files are little-endian
     ],
 )
 def test_an_array_differing_from_the_header_record_is_a_load_error(saved, array, found):
@@ -261,3 +263,20 @@ def test_the_next_save_removes_the_temporary_file_of_a_killed_save(saved):
     assert len(os.listdir(saved.parent)) == 2  # the killed writer could not clean up
     pmm.save(saved, *pmm.load(saved))
     assert os.listdir(saved.parent) == [saved.name]
+
+
+def test_a_class_defined_inside_a_function_and_not_defined_now_is_a_helpful_load_error(
+    tmp_path, monkeypatch
+):
+    class Local(pmm.Module):
+        def init(self, rng, input_shape):
+            return (), ()
+
+        def apply(self, params, data, training, state, rng):
+            return data, state
+
+    pmm.save(tmp_path / "m.pmm", Local(), ())
+    assert pmm.load(tmp_path / "m.pmm")[0] == Local()
+    # A new process, before the function that defines Local has run:
+    monkeypatch.delitem(_REGISTRY, pmm.registry_name(Local))
+    _load_error(tmp_path / "m.pmm", r"<locals>.Local' .*defined inside a function.*register_as")

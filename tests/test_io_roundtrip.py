@@ -1,12 +1,15 @@
 """pmm.save then pmm.load gives back the same module, bit-identical arrays and identical outputs."""
 
+import io
 import json
 import math
+import zipfile
 
 import hypothesis.strategies as st
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given, settings
 
 import pmm
@@ -37,6 +40,22 @@ class Tagged(pmm.Module):
         return data * jnp.abs(params["w"]).astype(data.dtype), state
 
 
+class Block(pmm.Composite):
+    """A user composite: its params are those of the module ``build`` returns."""
+
+    width: int = 2
+
+    def build(self):
+        return pmm.nn.Linear(features=self.width) >> pmm.nn.Tanh()
+
+
+class Square(pmm.Parameterless):
+    """A user parameterless module."""
+
+    def apply(self, params, data, training, state, rng):
+        return data**2, state
+
+
 finite = st.floats(allow_nan=False, allow_infinity=False, width=32)
 nested = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=5) | finite,
@@ -54,10 +73,13 @@ tagged = st.builds(
     flag=st.booleans(),
 )
 real_dtype = st.sampled_from(("float32", "float64"))
+complex_dtype = st.sampled_from(("complex64", "complex128"))
+matrix_size, num_eig = st.integers(2, 3), st.integers(1, 2)
 same_shape = st.one_of(
     tagged,
     st.builds(Scale, finite),
     st.builds(Counter),
+    st.builds(Square),
     st.builds(pmm.nn.BatchNorm, momentum=st.floats(0, 1), dtype=real_dtype),
 )
 any_shape = st.one_of(
@@ -69,6 +91,27 @@ any_shape = st.one_of(
         hidden=st.lists(st.integers(1, 3), max_size=2).map(tuple),
         features=st.integers(1, 3),
         activation=st.sampled_from(("relu", "tanh")),
+    ),
+    st.builds(Block, width=st.integers(1, 3)),
+    st.builds(
+        pmm.AEPMM, matrix_size, num_eig, which=st.sampled_from(("SA", "LA")), dtype=complex_dtype
+    ),
+    st.builds(
+        pmm.AOPMM,
+        matrix_size,
+        num_eig,
+        output_size=st.integers(1, 2),
+        use_expectation_values=st.booleans(),
+        output_bias=st.booleans(),
+        dtype=complex_dtype,
+    ),
+    st.builds(
+        lambda size, rank, dtype: (
+            pmm.LowRankAffineHermitianMatrix(size, rank=rank, dtype=dtype) >> pmm.Eigenvalues(1)
+        ),
+        matrix_size,
+        st.integers(1, 2),
+        complex_dtype,
     ),
 )
 
@@ -99,7 +142,24 @@ def _assert_bit_identical(loaded, saved):
 @settings(max_examples=30, deadline=None)
 @given(model=models, seed=st.integers(0, 2**31 - 1), with_shape=st.booleans())
 def test_random_module_trees_round_trip_exactly(tmp_path_factory, model, seed, with_shape):
-    path = tmp_path_factory.mktemp("io") / "model.pmm"
+    _assert_round_trips(tmp_path_factory.mktemp("io") / "model.pmm", model, seed, with_shape)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        pmm.AEPMM(matrix_size=3, num_eig=2),
+        pmm.AOPMM(matrix_size=3, num_eig=2, output_size=2, dtype="complex128"),
+        pmm.AOPMM(matrix_size=2, use_expectation_values=True, output_bias=False),
+        pmm.LowRankAffineHermitianMatrix(3, rank=2) >> pmm.Eigenvectors(1),
+        pmm.Residual(Block(width=3)) >> Square(),
+    ],
+)
+def test_pmm_layers_and_user_composites_round_trip_exactly(tmp_path, model):
+    _assert_round_trips(tmp_path / "model.pmm", model, seed=0, with_shape=True)
+
+
+def _assert_round_trips(path, model, seed, with_shape):
     with jax.enable_x64(True):
         params, state = model.init(jax.random.key(seed), (3,))
         pmm.save(path, model, params, state, input_shape=(3,) if with_shape else None)
@@ -181,3 +241,24 @@ def test_saving_again_replaces_the_file(tmp_path):
     module, params, _ = pmm.load(tmp_path / "m.pmm")
     assert module == Scale(3.0) and params["s"].shape == (4,)
     assert [p.name for p in tmp_path.iterdir()] == ["m.pmm"]
+
+
+def test_fortran_order_members_written_by_another_tool_load_with_their_values(tmp_path):
+    weight = np.arange(6, dtype=np.float32).reshape(2, 3)
+    pmm.save(tmp_path / "m.pmm", Scale(), {"s": weight})
+    with zipfile.ZipFile(tmp_path / "m.pmm") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.asfortranarray(weight))
+    members["params/0.npy"] = buffer.getvalue()
+    with zipfile.ZipFile(tmp_path / "m.pmm", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    _assert_bit_identical(pmm.load(tmp_path / "m.pmm")[1], {"s": jnp.asarray(weight)})
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 1)])
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "complex64"])
+def test_zero_size_arrays_round_trip(tmp_path, shape, dtype):
+    pmm.save(tmp_path / "m.pmm", Scale(), {"s": jnp.zeros(shape, dtype)})
+    _assert_bit_identical(pmm.load(tmp_path / "m.pmm")[1], {"s": jnp.zeros(shape, dtype)})

@@ -116,3 +116,10 @@ def test_gradients_match_finite_differences(layer, key, x64):
         return jnp.sum(weights * (out.real + out.imag) ** 2)
 
     check_grads(jax.jit(loss), (params, jax.random.normal(key, (4, 2))), order=1, modes=["rev"])
+
+
+def test_complex_features_are_a_shape_error(key):
+    layer = AffineHermitianMatrix(3)
+    params, state = layer.init(key, (2,))
+    with pytest.raises(pmm.ShapeError, match=r"real features.*complex64\[4, 2\]"):
+        layer(params, jnp.ones((4, 2), jnp.complex64), False, state, None)

@@ -83,3 +83,17 @@ def test_aopmm_gradients_match_finite_differences(key, x64):
     check_grads(
         jax.jit(lambda p: jnp.sum(model(p, x)[0] ** 2)), (params,), order=1, modes=["rev"], eps=1e-6
     )
+
+
+@pytest.mark.parametrize(
+    "model", [AEPMM(matrix_size=3, num_eig=2), AOPMM(matrix_size=3, num_eig=2, output_size=2)]
+)
+def test_an_ensemble_over_stacked_params_equals_each_member(model):
+    members = [model.init(key, (2,)) for key in jax.random.split(jax.random.key(0), 3)]
+    stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *[p for p, _ in members])
+    state = members[0][1]
+    x = jax.random.normal(jax.random.key(1), (5, 2))
+    ensemble = jax.vmap(model, in_axes=(0, None, None, None, None))
+    outputs, _ = ensemble(stacked, x, False, state, None)
+    for output, (params, _) in zip(outputs, members, strict=True):
+        np.testing.assert_allclose(output, model(params, x, False, state)[0], rtol=1e-5, atol=1e-6)

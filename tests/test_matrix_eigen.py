@@ -109,3 +109,21 @@ def test_eigenvalue_gradients_stay_finite_at_a_degenerate_spectrum(x64):
     assert np.all(np.isfinite(gradient))
     # d(lambda_0)/dM picks a unit vector of the degenerate eigenspace: trace 1 there
     np.testing.assert_allclose(np.trace(np.asarray(gradient[0]))[()].real, 1.0, atol=1e-12)
+
+
+def test_eigenvalue_gradients_at_a_rounding_level_degeneracy_in_complex64():
+    # a rotated diag(1, 1, 2): eigh returns levels 0 and 1 a few eps apart, not equal
+    rng = np.random.default_rng(5)
+    basis = np.linalg.qr(rng.normal(size=(3, 3)) + 1j * rng.normal(size=(3, 3)))[0]
+    matrix = jnp.asarray(basis @ np.diag([1.0, 1.0, 2.0]) @ basis.conj().T, jnp.complex64)[None]
+    weights = jnp.arange(9.0).reshape(1, 3, 3)
+
+    def loss(matrices):
+        (values, vectors), _ = Eigensystem(3)({}, matrices)
+        return values[0, 0] + values[0, 1] + jnp.sum(weights * jnp.abs(vectors) ** 2)
+
+    assert np.all(np.isfinite(np.asarray(jax.grad(loss)(matrix))))
+    group = jax.grad(lambda m: jnp.sum(Eigenvalues(2)({}, m)[0]))(matrix)
+    projector = basis[:, :2] @ basis[:, :2].conj().T
+    # jax.grad of a real function of a complex input is the conjugate of d/dM
+    np.testing.assert_allclose(group[0], projector.conj(), atol=1e-5)

@@ -23,6 +23,22 @@ def test_specs_are_hashable_and_equal_by_class_and_hyperparameters():
     assert len({Dense(features=2), Dense(features=2), Dense(features=3)}) == 2
 
 
+def test_specs_holding_nan_equal_their_rebuilt_copies_and_hash_alike():
+    class Offset(pmm.Module):  # not decorated: fields alone make it a dataclass
+        value: float
+
+        def init(self, rng, input_shape):
+            return (), ()
+
+        def apply(self, params, data, training, state, rng):
+            return data + self.value, state
+
+    for make in (Scale, Offset, lambda v: pmm.Residual(Scale((v, 1.0)))):
+        first, second = make(float("nan")), make(float("nan"))
+        assert first == second and hash(first) == hash(second)
+        assert type(first).from_hyperparams(first.hyperparams) == first
+
+
 def test_equal_fields_in_another_class_are_not_equal():
     @dataclasses.dataclass(frozen=True)
     class OtherScale(Scale):
@@ -126,6 +142,20 @@ def test_vmap_over_stacked_params_is_an_ensemble(key):
     np.testing.assert_allclose(ensemble, looped, rtol=1e-6)
 
 
+def test_vmap_over_stacked_params_of_a_stateful_model_shares_the_state(key):
+    model = Dense(features=4) >> Counter() >> Dense(features=1)
+    members = [model.init(k, (3,))[0] for k in jax.random.split(key, 3)]
+    stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *members)
+    _, state = model.init(key, (3,))
+    data = jax.random.normal(key, (6, 3))
+    ensemble, states = jax.vmap(model, in_axes=(0, None, None, None, None))(
+        stacked, data, True, state, None
+    )
+    looped = jnp.stack([model(p, data, True, state, None)[0] for p in members])
+    np.testing.assert_allclose(ensemble, looped, rtol=1e-6)
+    np.testing.assert_array_equal(states[1]["calls"], [1, 1, 1])
+
+
 def _finite_difference(function, x, step=1e-6):
     flat = np.asarray(x, dtype=np.float64).ravel()
     grad = np.zeros_like(flat)
@@ -186,3 +216,9 @@ def test_a_parameterless_module_with_the_default_output_shape_inits(key):
 
     assert Halve().init(key, (6,)) == ((), ())
     assert Halve().output_shape((None, 6)) == (None, 3)
+
+
+def test_output_shape_with_unknown_sizes_inits_the_probe_with_concrete_sizes():
+    # Scale's init, like most user inits, builds arrays of the input shape: it needs real sizes.
+    assert Scale().output_shape((None, 3)) == (None, 3)
+    assert (Scale() >> Dense(features=2)).output_shape((None, 3)) == (None, 2)

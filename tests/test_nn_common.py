@@ -108,3 +108,25 @@ def test_linear_features_must_be_a_positive_int(features):
 )
 def test_every_public_class_documents_an_example(name):
     assert ">>>" in (getattr(nn, name).__doc__ or "")
+
+
+#: The CASES with params: an ensemble over stacked params needs a leaf to map over.
+WITH_PARAMS = [
+    pytest.param(*case, id=name)
+    for case, name in zip(CASES, IDS, strict=True)
+    if jax.tree.leaves(case[0].init(jax.random.key(0), case[1])[0])
+]
+
+
+@pytest.mark.parametrize(("module", "input_shape", "training"), WITH_PARAMS)
+def test_an_ensemble_over_stacked_params_equals_each_member(module, input_shape, training):
+    keys = jax.random.split(jax.random.key(0), 3)
+    members = [module.init(key, input_shape)[0] for key in keys]
+    stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *members)
+    state = module.init(keys[0], input_shape)[1]
+    data = jax.random.normal(jax.random.key(1), (4, *input_shape))
+    ensemble = jax.vmap(module, in_axes=(0, None, None, None, None))
+    outputs, _ = ensemble(stacked, data, training, state, None)
+    for output, params in zip(outputs, members, strict=True):
+        expected = module(params, data, training, state, None)[0]
+        np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-6)

@@ -71,3 +71,16 @@ def test_input_rank_differing_from_the_equation_fails_with_the_shape(key):
 def test_weight_size_taken_from_an_unknown_input_size_fails_at_init(key):
     with pytest.raises(pmm.ShapeError, match="None"):
         Einsum(equation="bi,ij->bj", sizes={"j": 2}).init(key, (None,))
+
+
+def test_a_repeated_data_letter_takes_the_diagonal(key):
+    layer = Einsum(equation="bii,ij->bj", sizes={"j": 2})
+    params, _ = layer.init(key, (3, 3))
+    data = jax.random.normal(key, (4, 3, 3))
+    expected = np.einsum("bii,ij->bj", np.asarray(data), np.asarray(params["weight"]))
+    np.testing.assert_allclose(layer(params, data)[0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_repeated_data_letter_with_unequal_sizes_fails_at_init(key):
+    with pytest.raises(pmm.ShapeError, match=r"repeats 'i'.*sizes 3 and 4"):
+        Einsum(equation="bii,ij->bj", sizes={"j": 2}).init(key, (3, 4))

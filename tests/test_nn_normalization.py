@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import pmm
 from pmm.nn import BatchNorm, LayerNorm
 
 
@@ -130,3 +131,26 @@ def test_layernorm_params_follow_use_scale_and_use_bias(key, use_scale, use_bias
 def test_bad_normalisation_hyperparameters_fail_naming_the_field(make, field):
     with pytest.raises(ValueError, match=f"'{field}'"):
         make()
+
+
+def test_batchnorm_with_real_statistics_refuses_complex_data(key):
+    layer = BatchNorm()
+    params, state = layer.init(key, (2,))
+    data = jnp.ones((4, 2), jnp.complex64)
+    for training in (True, False):
+        with pytest.raises(pmm.ShapeError, match=r"complex64\[4, 2\].*dtype='complex64'"):
+            layer(params, data, training, state, None)
+
+
+def test_batchnorm_training_on_one_value_per_feature_is_a_shape_error(key):
+    layer = BatchNorm()
+    params, state = layer.init(key, (3,))
+    with pytest.raises(pmm.ShapeError, match=r"float32\[1, 3\].*at least 2 samples"):
+        layer(params, jnp.ones((1, 3)), True, state, None)
+
+
+def test_batchnorm_accepts_a_single_sample_in_evaluation_and_with_other_axes(key):
+    layer = BatchNorm()
+    params, state = layer.init(key, (2, 3))
+    assert layer(params, jnp.ones((1, 2, 3)), True, state, None)[0].shape == (1, 2, 3)
+    assert layer(params, jnp.ones((1, 2, 3)), False, state, None)[0].shape == (1, 2, 3)

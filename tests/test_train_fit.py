@@ -325,3 +325,90 @@ def test_dense_module_with_default_optimizer_trains():
     params, state = model.init(jax.random.key(0), (3,))
     result = pmm.fit(model, params, state, x, jnp.zeros((50, 2)), epochs=3, progress=False)
     assert result.history["loss"][-1] < result.history["loss"][0]
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 4, 8, 16])
+def test_weighted_epoch_loss_is_the_weighted_mean_over_every_sample(batch_size):
+    x, y = regression(samples=8)
+    weight = jnp.arange(1.0, 9.0)
+    result = fit_scale(x, y, epochs=1, batch_size=batch_size, optimizer=STILL, sample_weight=weight)
+    per_sample = jnp.mean(y**2, axis=1)
+    np.testing.assert_allclose(
+        result.history["loss"][0], jnp.sum(weight * per_sample) / jnp.sum(weight), rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 4])
+def test_sample_weights_weight_each_sample_in_every_step_not_each_batch(batch_size):
+    # With a loss linear in the params each sample's gradient is constant (x_i * y_i), so an
+    # epoch of SGD moves the params by the sum of its steps: steps * the weighted mean gradient.
+    x, y = regression(samples=8)
+    weight = jnp.array([1.0, 1e-3, 5.0, 1e-3, 2.0, 1e-3, 1.0, 1e-3])
+    result = fit_scale(
+        x,
+        y,
+        epochs=1,
+        batch_size=batch_size,
+        optimizer=optax.sgd(0.1),
+        sample_weight=weight,
+        loss=lambda pred, target: jnp.sum(pred * target, axis=1),
+        restore_best=False,
+    )
+    mean_gradient = jnp.sum(weight[:, None] * x * y, axis=0) / jnp.sum(weight)
+    np.testing.assert_allclose(
+        result.params["s"], -0.1 * (8 // batch_size) * mean_gradient, rtol=1e-5, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "weight", [jnp.full(50, -1.0), jnp.zeros(50), jnp.ones(50).at[3].set(jnp.inf)]
+)
+def test_negative_non_finite_or_all_zero_sample_weights_are_refused(weight):
+    x, y = regression()
+    with pytest.raises(ValueError, match="sample weights must be finite and non-negative"):
+        fit_scale(x, y, sample_weight=weight)
+
+
+def test_batchnorm_state_trains_and_is_returned_with_its_params():
+    model = pmm.nn.BatchNorm(momentum=0.5) >> pmm.nn.Linear(features=1)
+    params, state = model.init(jax.random.key(0), (2,))
+    x = 3.0 + 2.0 * jax.random.normal(jax.random.key(1), (40, 2))
+    y = x[:, :1] - x[:, 1:]
+    result = pmm.fit(
+        model,
+        params,
+        state,
+        x,
+        y,
+        epochs=20,
+        batch_size=8,
+        optimizer=optax.adam(5e-2),
+        validation=(x, y),
+        progress=False,
+    )
+    np.testing.assert_allclose(result.state[0]["mean"], jnp.mean(x, axis=0), rtol=0.2)
+    prediction = pmm.predict(model, result.params, result.state, x)
+    best = result.history["val_loss"][result.best_epoch]
+    np.testing.assert_allclose(jnp.mean((prediction - y) ** 2), best, rtol=1e-5)
+    assert best < 0.1 * result.history["val_loss"][0]
+
+
+def test_a_numpy_integer_seed_is_the_same_as_the_python_int():
+    x, y = regression()
+    by_numpy, by_int = (fit_scale(x, y, epochs=2, rng=seed) for seed in (np.int64(3), 3))
+    np.testing.assert_array_equal(by_numpy.history["loss"], by_int.history["loss"])
+
+
+def test_a_legacy_uint32_key_is_the_same_as_its_typed_key():
+    x, y = regression()
+    legacy, typed = (
+        fit_scale(x, y, epochs=2, rng=k) for k in (jax.random.PRNGKey(3), jax.random.key(3))
+    )
+    np.testing.assert_array_equal(legacy.history["loss"], typed.history["loss"])
+
+
+@pytest.mark.parametrize("rng", ["abc", 2.5, jnp.zeros(3)])
+def test_an_rng_that_is_neither_key_nor_seed_is_refused(rng):
+    x, y = regression()
+    with pytest.raises(ValueError, match="rng must be a PRNG key"):
+        fit_scale(x, y, epochs=1, rng=rng)

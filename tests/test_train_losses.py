@@ -1,5 +1,6 @@
 """Losses: the named per-sample losses, PyTree targets and user callables."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -73,3 +74,32 @@ def test_a_callable_loss_of_the_wrong_shape_is_reported():
         pmm.fit(
             Scale(), params, state, x, x, loss=lambda pred, y: pred - y, epochs=1, progress=False
         )
+
+
+def fit_linear(y, loss="mse"):
+    model = pmm.nn.Linear(features=1)
+    params, state = model.init(jax.random.key(0), (3,))
+    x = jnp.ones((8, 3))
+    return pmm.fit(model, params, state, x, y, loss=loss, epochs=1, progress=False)
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber", "binary_cross_entropy"])
+def test_targets_of_another_shape_than_the_predictions_are_refused(loss):
+    # (8,) targets against (8, 1) predictions would broadcast to an (8, 8) loss.
+    with pytest.raises(ValueError, match=r"y has per-sample shape \(\) .* predictions \(1,\)"):
+        fit_linear(jnp.ones(8), loss)
+
+
+def test_missing_targets_are_reported_when_the_inputs_do_not_fit_the_predictions():
+    with pytest.raises(ValueError, match=r"\(3,\).*\(1,\).*y=None.*pass the targets as y"):
+        fit_linear(None)
+
+
+def test_targets_of_another_tree_structure_are_reported():
+    with pytest.raises(ValueError, match=r"loss 'mse'.*tree structure.*\{'a': \*\}"):
+        fit_linear({"a": jnp.ones((8, 1))})
+
+
+def test_integer_labels_must_match_the_logits_without_their_class_axis():
+    with pytest.raises(ValueError, match=r"integer labels.*per-sample shape \(1,\)"):
+        fit_linear(jnp.zeros((8, 1), jnp.int32), "cross_entropy")

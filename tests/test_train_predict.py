@@ -4,6 +4,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pmm
 from tests.modules import Counter, Dense, Noise
@@ -48,3 +50,11 @@ def test_pytree_inputs_give_pytree_outputs():
 def test_a_bad_batch_size_is_refused(batch_size):
     with pytest.raises(ValueError, match="batch_size must be a positive int"):
         pmm.predict(Noise(), (), (), jnp.ones((3, 1)), batch_size=batch_size)
+
+
+@settings(max_examples=20, deadline=None)
+@given(samples=st.integers(1, 23), batch_size=st.integers(1, 30))
+def test_every_row_comes_back_once_and_in_order_whatever_the_batch_size(samples, batch_size):
+    x = jnp.arange(2.0 * samples).reshape(samples, 2)
+    out = pmm.predict(Noise(), (), (), x, batch_size=batch_size)
+    np.testing.assert_array_equal(out, x)

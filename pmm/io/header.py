@@ -69,10 +69,14 @@ def decode_module(node: Any, where: str = "module") -> Module:
     try:
         cls = registered_class(name)
     except KeyError:
-        raise FileProblem(
-            f"unknown module class {name!r} at {where}; import the module that defines it "
-            "(or pmm.register it) before loading"
-        ) from None
+        how = (
+            "it was defined inside a function, so importing does not define it: run that "
+            "function (or pmm.register the class) before loading, or define it at module level "
+            "or with register_as=..."
+            if "<locals>" in name
+            else "import the module that defines it (or pmm.register it) before loading"
+        )
+        raise FileProblem(f"unknown module class {name!r} at {where}; {how}") from None
     if not 1 <= version <= cls.version:
         raise FileProblem(
             f"{where} is {name} version {version}, but this {name} is version {cls.version}; "

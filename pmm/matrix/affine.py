@@ -127,13 +127,20 @@ def affine_matrix(
 ) -> Complex[Array, "batch_size n n"]:
     """``M_0 + sum_i x_i M_i + s C`` for Hermitian ``matrices`` (``M_0`` first when ``bias_term``).
 
-    Raises ``ShapeError`` when ``features`` is not ``(batch, p)`` with ``p`` matching ``matrices``.
+    Raises ``ShapeError`` when ``features`` is not real ``(batch, p)`` with ``p`` matching
+    ``matrices``.
     """
     count = matrices.shape[0] - bias_term
     if features.ndim != 2 or features.shape[1] != count:
         raise ShapeError(
             f"expected features of shape (batch, {count}), the params were built for {count} "
             f"features, got {features.dtype}{list(features.shape)}"
+        )
+    if jnp.iscomplexobj(features):
+        raise ShapeError(
+            f"expected real features (complex ones would make M(x) non-Hermitian), got "
+            f"{features.dtype}{list(features.shape)}; split them first, e.g. into real and "
+            "imaginary parts"
         )
     real = jnp.real(matrices[:1]).dtype
     output = jnp.einsum("bp,pij->bij", features.astype(real), matrices[bias_term:])

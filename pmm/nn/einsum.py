@@ -107,7 +107,16 @@ class Einsum(Module):
                 f"Einsum {self.equation!r} names {len(data) - 1} axes of each sample, but "
                 f"input_shape {shape!r} has {len(shape)}; match the data operand to the input"
             )
-        return dict(zip(data[1:], shape, strict=True)) | dict(self.sizes)
+        sizes: dict[str, int | None] = dict(self.sizes)
+        for letter, size in zip(data[1:], shape, strict=True):
+            if sizes.get(letter) not in (None, size) and size is not None:
+                raise ShapeError(
+                    f"Einsum {self.equation!r} repeats {letter!r} in the data, whose axes have "
+                    f"sizes {sizes[letter]} and {size} in input_shape {shape!r}; a repeated "
+                    "letter needs equal sizes"
+                )
+            sizes[letter] = size if size is not None else sizes.get(letter)
+        return sizes
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))

@@ -19,6 +19,7 @@ from jaxtyping import Array, Inexact
 
 from pmm._dtypes import canonical_dtype, check_x64, real_dtype
 from pmm._validation import check_bool, check_number, feature_size
+from pmm.errors import ShapeError
 from pmm.module import Module
 from pmm.typing import DataShape, DictParams, DictState, State
 
@@ -38,9 +39,12 @@ class BatchNorm(Module):
     """Normalise each feature (last axis) over every other axis, batch included.
 
     ``y = (x - mean) / sqrt(var + epsilon) * scale + offset``. When training, ``mean`` and
-    ``var`` are the statistics of the data, and the running statistics in the state move towards
-    them: ``running = momentum * running + (1 - momentum) * batch``. Otherwise the running
-    statistics are used and the state is returned unchanged.
+    ``var`` are the statistics of the data (``var`` biased: the mean squared deviation, also in
+    the running ``var``), and the running statistics in the state move towards them:
+    ``running = momentum * running + (1 - momentum) * batch``, so ``momentum`` is the weight
+    kept by the old value. Training needs at least two values per feature (a batch of one
+    sample with no other axes has no variance). Otherwise the running statistics are used and
+    the state is returned unchanged. Complex data needs a complex ``dtype``.
 
     Parameters ``{"scale": (features,), "offset": (features,)}`` (ones and zeros); state
     ``{"mean": (features,), "var": (features,)}`` (zeros and ones; ``var`` has the real dtype of
@@ -80,6 +84,18 @@ class BatchNorm(Module):
         state: DictState,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size *rest features"], DictState]:
+        if jnp.iscomplexobj(data) and not jnp.iscomplexobj(state["mean"]):
+            raise ShapeError(
+                f"{self!r} keeps real running statistics, got complex data "
+                f"{data.dtype}{list(data.shape)}; give BatchNorm a complex dtype, e.g. "
+                "dtype='complex64'"
+            )
+        if training and data.size == data.shape[-1]:
+            raise ShapeError(
+                f"{self!r} in training normalises each feature over the batch and the other "
+                f"non-feature axes, but data {data.dtype}{list(data.shape)} has one value per "
+                "feature (no variance); train with batches of at least 2 samples"
+            )
         if training:
             mean, var = _moments(data, tuple(range(data.ndim - 1)))
             mean, var = mean.reshape(-1), var.reshape(-1)

@@ -47,7 +47,8 @@ def sample_count(trees: dict[str, Any]) -> int:
     if len(counts) != 1:
         shown = ", ".join(f"{name}: {shape}" for name, shape in sizes.items())
         raise ValueError(
-            f"every array must have the same number of samples (leading axis), got {shown}"
+            f"every array must have the same number of samples (leading axis), got {shown}; "
+            "give inputs and targets one entry per sample along axis 0"
         )
     return counts.pop()
 
@@ -73,18 +74,21 @@ def batch_grid(order: jax.Array, batch_size: int) -> tuple[jax.Array, jax.Array]
 def batch_weights(
     weight: jax.Array, indices: jax.Array, mask: jax.Array
 ) -> tuple[jax.Array, jax.Array]:
-    """``(scales, counts)`` for a ``batch_grid``: each batch's sample weights divided by their
-    sum, ``(steps, batch_size)`` (padding gets 0), and those sums, ``(steps,)``.
+    """``(scales, counts)`` for a ``batch_grid``: each slot's sample weight over the batch's
+    sample count times the mean weight of all samples, ``(steps, batch_size)`` (padding gets 0),
+    and each batch's sample count, ``(steps,)``.
 
-    A batch's weighted mean loss is then ``sum(scale * values)``; see ``weighted_mean``.
+    A batch's loss is then ``sum(scale * values)``, an unbiased estimate of the weighted mean
+    loss over all samples, and a sample's weight counts whichever batch it lands in (a batch of
+    one is weighted too); ``weighted_mean`` of those batch losses is the exact weighted mean.
     """
-    weights = jnp.where(mask, weight[indices], 0)
-    counts = jnp.sum(weights, axis=1)
-    return weights / jnp.where(counts > 0, counts, 1)[:, None], counts
+    counts = jnp.sum(mask, axis=1).astype(weight.dtype)
+    mean_weight = jnp.sum(weight) / weight.shape[0]
+    return jnp.where(mask, weight[indices], 0) / (counts * mean_weight)[:, None], counts
 
 
 def weighted_mean(means: jax.Array, counts: jax.Array) -> jax.Array:
-    """The mean over all samples from per-batch weighted ``means`` and weight totals ``counts``."""
+    """The mean over all samples from per-batch ``means`` and sample ``counts``."""
     total = jnp.sum(counts)
     return jnp.sum(means * counts) / jnp.where(total > 0, total, 1)
 
@@ -111,6 +115,14 @@ def dataset(x: Any, y: Any, weight: Any, what: str) -> Dataset:
         )
     if jnp.iscomplexobj(weight):
         raise ValueError(f"{what}sample weights must be real, got dtype {weight.dtype}")
+    negative, infinite = int(jnp.sum(weight < 0)), int(jnp.sum(~jnp.isfinite(weight)))
+    if negative or infinite or not jnp.any(weight > 0):
+        raise ValueError(
+            f"{what}sample weights must be finite and non-negative with a positive sum; got "
+            f"{negative} negative and {infinite} non-finite of {samples}"
+            + ("" if negative or infinite else ", all zero")
+            + "; give e.g. inverse variances, or drop the samples you do not want"
+        )
     return Dataset(x, y, weight.astype(dtype))
 
 

@@ -75,7 +75,7 @@ class Program:
         )
 
     def _batch_loss(self, trainable, frozen, model_state, x, y, scale, rng):
-        """The weighted mean loss of a batch; ``scale`` is its weights over their sum."""
+        """The weighted loss of a batch; ``scale`` is from ``batch_weights``."""
         pred, model_state = self.model(combine(trainable, frozen), x, True, model_state, rng)
         values = checked_per_sample(self.loss, pred, y, scale.shape[0])
         return jnp.sum(scale * values), model_state

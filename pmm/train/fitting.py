@@ -67,8 +67,9 @@ def fit(
 
     Each epoch shuffles the samples (with ``rng``) into minibatches of ``batch_size`` (the last one
     partial, masked so every sample counts once) and takes one optimizer step per minibatch on the
-    weighted mean of the per-sample loss. Epochs run on the device in compiled chunks; history and
-    the progress bar are updated after each chunk.
+    mean of its per-sample losses, each times its ``sample_weight`` over the mean weight. Epochs
+    run on the device in compiled chunks; history and the progress bar are updated after each
+    chunk.
 
     Parameters
     ----------
@@ -93,7 +94,8 @@ def fit(
         ``(x_val, y_val)`` or ``(x_val, y_val, weights)``, evaluated after every epoch in batches
         of ``batch_size``; ``y_val=None`` means the targets are ``x_val``.
     sample_weight
-        ``(samples,)`` non-negative weights of the per-sample losses (e.g. inverse variances).
+        ``(samples,)`` finite non-negative weights of the per-sample losses (e.g. inverse
+        variances), not all zero. History losses are weighted means over all samples.
     patience, min_delta
         Stop when the monitored loss (``val_loss`` with validation data, else ``loss``) has not
         fallen by more than ``min_delta`` below its best for ``patience`` epochs.
@@ -279,9 +281,13 @@ def _check_arguments(epochs, batch_size, patience, checkpoint, every, resume) ->
 def _as_key(rng: Any) -> jax.Array:
     if rng is None:
         return jax.random.key(0)
-    if isinstance(rng, int):
-        return jax.random.key(rng)
-    rng = jnp.asarray(rng)
-    if jax.dtypes.issubdtype(rng.dtype, jax.dtypes.prng_key):
-        return rng
-    return jax.random.wrap_key_data(rng)
+    if isinstance(rng, int | np.integer):
+        return jax.random.key(int(rng))
+    shape, dtype = np.shape(rng), getattr(rng, "dtype", type(rng).__name__)
+    if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+        return jnp.asarray(rng)
+    if shape[-1:] != (2,) or dtype != np.uint32:
+        raise ValueError(
+            f"rng must be a PRNG key (jax.random.key(seed)) or an int seed, got {shape} {dtype}"
+        )
+    return jax.random.wrap_key_data(jnp.asarray(rng))

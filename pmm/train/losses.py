@@ -87,10 +87,43 @@ def _named_loss(loss: str) -> LossFn:
     leaf_loss = LOSSES[loss]
 
     def named(pred: Any, y: Any) -> jax.Array:
+        _check_targets(loss, pred, y)
         return functools.reduce(jnp.add, jax.tree.leaves(jax.tree.map(leaf_loss, pred, y)))
 
     named.__name__ = loss
     return named
+
+
+_FIX_TARGETS = (
+    "give targets y shaped like the model's output (y=None uses x as the targets: pass the "
+    "targets as y)"
+)
+
+
+def _check_targets(name: str, pred: Any, y: Any) -> None:
+    """``ValueError`` unless ``y`` fits ``pred`` leaf by leaf (no silent broadcasting)."""
+    if jax.tree.structure(pred) != jax.tree.structure(y):
+        raise ValueError(
+            f"loss {name!r} needs targets of the predictions' tree structure "
+            f"{jax.tree.structure(pred)}, but y has {jax.tree.structure(y)}; {_FIX_TARGETS}"
+        )
+    for (path, leaf), target in zip(
+        jax.tree_util.tree_leaves_with_path(pred), jax.tree.leaves(y), strict=True
+    ):
+        where = f"y{jax.tree_util.keystr(path)} has per-sample shape {target.shape[1:]}"
+        if name == "cross_entropy" and jnp.issubdtype(target.dtype, jnp.integer):
+            if target.shape[1:] != leaf.shape[1:-1]:
+                raise ValueError(
+                    f"loss 'cross_entropy' takes integer labels shaped like the logits without "
+                    f"their last (class) axis, but {where} and the logits {leaf.shape[1:]}; give "
+                    f"labels of per-sample shape {leaf.shape[1:-1]} or probabilities shaped "
+                    "like the logits"
+                )
+        elif target.shape[1:] != leaf.shape[1:]:
+            raise ValueError(
+                f"loss {name!r} needs targets shaped like the predictions, but {where} and the "
+                f"predictions {leaf.shape[1:]}; {_FIX_TARGETS}"
+            )
 
 
 def checked_per_sample(loss: LossFn, pred: Any, y: Any, batch: int) -> jax.Array:
