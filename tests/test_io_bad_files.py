@@ -280,3 +280,19 @@ def test_a_class_defined_inside_a_function_and_not_defined_now_is_a_helpful_load
     # A new process, before the function that defines Local has run:
     monkeypatch.delitem(_REGISTRY, pmm.registry_name(Local))
     _load_error(tmp_path / "m.pmm", r"<locals>.Local' .*defined inside a function.*register_as")
+
+
+def test_a_compressed_member_is_refused_so_no_decompression_bomb_is_read(saved):
+    members = _members(saved)
+    with zipfile.ZipFile(saved, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    _load_error(saved, r"header\.npy is compressed; pmm files store their arrays uncompressed")
+
+
+def test_a_member_too_large_to_allocate_is_a_load_error(saved, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr("pmm.io.archive.np.empty", refuse)
+    _load_error(saved, "declares more data than this machine can allocate")

@@ -133,12 +133,16 @@ def read_member(
 ) -> np.ndarray:
     """Read member ``<name>.npy``, which must hold ``dtype`` and ``shape`` (any 1-D if ``None``).
 
-    The ``.npy`` header is checked before any data is read: object arrays (pickles), other
-    dtypes, shapes or sizes raise ``FileProblem``.
+    The ``.npy`` header is checked before any data is read: compressed members, object arrays
+    (pickles), other dtypes, shapes or sizes, and sizes too large to allocate raise
+    ``FileProblem``.
     """
     member = f"{name}.npy"
     try:
         info = archive.getinfo(member)
+        if info.compress_type != zipfile.ZIP_STORED:
+            # pmm stores members uncompressed; refusing others rules out decompression bombs.
+            raise FileProblem(f"{member} is compressed; pmm files store their arrays uncompressed")
         with archive.open(info) as stream:
             version = np.lib.format.read_magic(stream)
             if version not in _NPY_VERSIONS:
@@ -163,6 +167,8 @@ def read_member(
             data = _read_aligned(stream, size)
     except FileProblem:
         raise
+    except MemoryError:
+        raise FileProblem(f"{member} declares more data than this machine can allocate") from None
     except KeyError:
         raise FileProblem(f"the archive has no member {member}") from None
     except _READ_ERRORS as error:
