@@ -25,6 +25,7 @@ from pmm.matrix import (
     TransitionAmplitudeSum,
 )
 from pmm.module import Module, Parameterless, register, registered_class, registry_name
+from pmm.paths import ParamPath, parameter_paths
 from pmm.train import FitResult, fit, predict
 
 __version__ = "0.1.0"
@@ -48,6 +49,7 @@ __all__ = [
     "LoadError",
     "Module",
     "Parallel",
+    "ParamPath",
     "Parameterless",
     "PmmError",
     "Residual",
@@ -59,6 +61,7 @@ __all__ = [
     "fit",
     "load",
     "nn",
+    "parameter_paths",
     "predict",
     "register",
     "registered_class",

@@ -100,6 +100,9 @@ class Sequential(Module):
         """One flat Sequential of ``modules``, splicing in the layers of Sequentials among them."""
         return cls(*(layer for m in modules for layer in (m.layers if type(m) is cls else (m,))))
 
+    def children(self) -> tuple[tuple[Any, str, Module], ...]:
+        return tuple((i, f"Sequential[{i}]", layer) for i, layer in enumerate(self.layers))
+
     def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
         params, states = [], []
         for index, (layer, key) in enumerate(
@@ -185,6 +188,12 @@ class Parallel(Module):
     def _segment(self, key: Any) -> str:
         return f"Parallel[{key!r}]"
 
+    def children(self) -> tuple[tuple[Any, str, Module], ...]:
+        return tuple(
+            (key, self._segment(key), branch)
+            for key, branch in zip(self._keys, self.branches, strict=True)
+        )
+
     def _pack(self, values: Sequence[Any]) -> Any:
         return dict(zip(self.names, values, strict=True)) if self.names else tuple(values)
 
@@ -249,6 +258,9 @@ class Residual(Module):
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_children("module", (self.module,), type(self).__name__)
+
+    def children(self) -> tuple[tuple[Any, str, Module], ...]:
+        return ((None, "Residual", self.module),)
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
         self.output_shape(input_shape)

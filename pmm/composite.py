@@ -51,6 +51,9 @@ class Composite(Module):
         """``build()``, made once per distinct spec."""
         return _built(self)
 
+    def children(self) -> tuple[tuple[Any, str, Module], ...]:
+        return ((None, repr(self), self.built),)
+
     def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
         with located(repr(self), self.built):
             return self.built.init(rng, input_shape)

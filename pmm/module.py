@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Self
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from pmm.errors import label_origin
 from pmm.shapes import map_shapes, probe_structs, shape_leaves, shape_of, validate_shape
@@ -144,8 +145,9 @@ class Module(abc.ABC):
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise dataclasses.FrozenInstanceError(
-            f"cannot assign to field {name!r}: pmm modules are frozen; "
-            f"use dataclasses.replace(module, {name}=...) for a changed copy"
+            f"cannot assign to field {name!r}: pmm modules are frozen; for a changed copy use "
+            f"dataclasses.replace(module, {name}=...) (a combinator: build a new one, e.g. "
+            "Sequential(*layers))"
         )
 
     def __delattr__(self, name: str) -> None:
@@ -206,6 +208,15 @@ class Module(abc.ABC):
     ) -> tuple[Data, State]:
         """Compute ``(output, new_state)``; pure, and called through ``__call__``."""
 
+    def children(self) -> tuple[tuple[Any, str, "Module"], ...]:
+        """The modules whose params this module's params hold: ``(key, segment, child)`` each.
+
+        ``key`` indexes this module's params (``None``: the child's params *are* this module's);
+        ``segment`` names the child in module paths (``"Sequential[2]"``). Leaf layers have none;
+        combinators and composites list theirs (see ``pmm.parameter_paths``).
+        """
+        return ()
+
     def output_shape(self, input_shape: DataShape) -> DataShape:
         """The shape of the output for input of ``input_shape``, found without computing.
 
@@ -250,6 +261,12 @@ class Module(abc.ABC):
         Calls ``apply``; while shape checks are on, through ``pmm.checks.checked_call``.
         """
         try:
+            if training.__class__ is not bool and not isinstance(training, bool | np.bool_):
+                raise TypeError(
+                    f"training must be a Python bool, got {type(training).__name__} "
+                    f"{getattr(training, 'dtype', '')}{list(getattr(training, 'shape', ()))}; "
+                    "under jax.jit mark it static: jax.jit(model, static_argnums=2)"
+                )
             if _shape_check is None:
                 return self.apply(params, data, training, state, rng)
             return _shape_check(self, params, data, training, state, rng)

@@ -222,3 +222,16 @@ def test_output_shape_with_unknown_sizes_inits_the_probe_with_concrete_sizes():
     # Scale's init, like most user inits, builds arrays of the input shape: it needs real sizes.
     assert Scale().output_shape((None, 3)) == (None, 3)
     assert (Scale() >> Dense(features=2)).output_shape((None, 3)) == (None, 2)
+
+
+def test_a_traced_training_flag_says_to_mark_it_static(key):
+    model = Dense(features=2) >> Counter()
+    params, state = model.init(key, (3,))
+    with pytest.raises(TypeError, match=r"training must be a Python bool.*static_argnums=2"):
+        jax.jit(model)(params, jnp.ones((2, 3)), True, state, None)
+
+
+def test_numpy_bools_are_accepted_as_training_flags(key):
+    params, state = Counter().init(key, (3,))
+    _, state = Counter()(params, jnp.ones((2, 3)), np.True_, state, None)
+    assert state["calls"] == 1

@@ -154,3 +154,10 @@ def test_batchnorm_accepts_a_single_sample_in_evaluation_and_with_other_axes(key
     params, state = layer.init(key, (2, 3))
     assert layer(params, jnp.ones((1, 2, 3)), True, state, None)[0].shape == (1, 2, 3)
     assert layer(params, jnp.ones((1, 2, 3)), False, state, None)[0].shape == (1, 2, 3)
+
+
+def test_batchnorm_called_without_its_state_says_to_pass_it():
+    model = pmm.nn.Linear(features=2) >> pmm.nn.BatchNorm()
+    params, _ = model.init(jax.random.key(0), (3,))
+    with pytest.raises(pmm.ShapeError, match=r"Sequential\[1\] > BatchNorm\(\).*state from model"):
+        model(params, jnp.ones((4, 3)))

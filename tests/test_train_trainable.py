@@ -49,10 +49,30 @@ def test_frozen_leaves_get_no_optimizer_state():
     assert adam_state.mu[1]["s"].shape == (3,)
 
 
-def test_a_predicate_on_leaf_paths_selects_the_same_leaves():
+def test_a_predicate_on_leaf_keys_selects_the_same_leaves():
     _, by_tree = train((False, True))
-    _, by_path = train(lambda path: path[0] == 1)
+    _, by_path = train(lambda path: path.keys[0] == 1)
     np.testing.assert_array_equal(by_tree.params[1]["s"], by_path.params[1]["s"])
+
+
+def test_a_predicate_on_module_paths_freezes_every_layer_of_a_kind():
+    model = pmm.Parallel(a=pmm.nn.Linear(features=2), b=pmm.nn.MLP(hidden=(3,), features=2))
+    params, state = model.init(jax.random.key(0), (3,))
+    x = jax.random.normal(jax.random.key(1), (16, 3))
+    seen = []
+
+    def only_the_mlp(path):
+        seen.append(str(path))
+        return isinstance(path.modules[1], pmm.nn.MLP)
+
+    result = pmm.fit(
+        model, params, state, x, {"a": x[:, :2], "b": x[:, 1:]},
+        epochs=3, batch_size=8, trainable=only_the_mlp, progress=False,
+    )  # fmt: skip
+    np.testing.assert_array_equal(result.params["a"]["weight"], params["a"]["weight"])
+    assert not np.array_equal(result.params["b"][0]["weight"], params["b"][0]["weight"])
+    mlp = "Parallel['b'] > MLP(hidden=(3,), features=2)"
+    assert f"{mlp} > Sequential[0] > Linear(features=3)['weight']" in seen
 
 
 def test_a_full_bool_tree_works_like_its_prefix():

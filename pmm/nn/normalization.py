@@ -14,6 +14,7 @@ Examples
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
@@ -84,6 +85,12 @@ class BatchNorm(Module):
         state: DictState,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size *rest features"], DictState]:
+        if not isinstance(state, dict) or sorted(state) != ["mean", "var"]:
+            raise ShapeError(
+                f"{self!r} keeps running statistics in its state, so it needs the state its init "
+                f"returned ({{'mean', 'var'}}), got {jax.tree.structure(state)}; call "
+                "model(params, x, training, state, rng) with the state from model.init"
+            )
         if jnp.iscomplexobj(data) and not jnp.iscomplexobj(state["mean"]):
             raise ShapeError(
                 f"{self!r} keeps real running statistics, got complex data "

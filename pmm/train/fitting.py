@@ -105,7 +105,8 @@ def fit(
         Return the params and state of the epoch with the lowest monitored loss, not the last.
     trainable
         Which params to train: a bool PyTree over ``params`` (or a prefix of it), or a predicate
-        on a leaf's key path such as ``(0, "w")``. Frozen leaves are returned bit-identical.
+        on each leaf's ``pmm.ParamPath`` (its module path and keys), e.g. ``lambda path: not
+        isinstance(path.module, pmm.nn.Linear)``. Frozen leaves are returned bit-identical.
     progress
         Show a tqdm bar (epoch, loss, val loss, ETA) when stderr is a terminal.
     callback
@@ -152,7 +153,7 @@ def fit(
     check_batch_size(mesh, batch_size)
     data = dataset(x, y, sample_weight, "")
     val = None if validation is None else dataset(*validation_parts(validation), "validation ")
-    mask = trainable_mask(params, trainable)
+    mask = trainable_mask(model, params, trainable)
     trained, frozen = partition(params, mask)
     frozen = strongly_typed(frozen)
     program = Program(

@@ -10,26 +10,33 @@ from typing import Any
 
 import jax
 
+from pmm.module import Module
+from pmm.paths import ParamPath, parameter_paths
+
 #: A bool PyTree over params (a prefix of it is enough: ``(False, True)`` freezes the first layer
-#: of a two-layer Sequential), or a predicate on a params leaf's path, a tuple of keys such as
-#: ``(0, "w")``.
-Trainable = Any | Callable[[tuple[Any, ...]], bool]
+#: of a two-layer Sequential), or a predicate on each params leaf's ``pmm.ParamPath``: its
+#: module path (``path.module``, ``path.modules``, ``str(path)``) and keys (``path.keys``).
+Trainable = Any | Callable[[ParamPath], bool]
 
 
-def _key(entry: Any) -> Any:
-    for attribute in ("key", "idx", "name"):
-        if hasattr(entry, attribute):
-            return getattr(entry, attribute)
-    return str(entry)
+def trainable_mask(model: Module, params: Any, trainable: Trainable | None) -> Any:
+    """A bool per params leaf (same tree as ``params``): ``True`` where the leaf is trained.
 
-
-def trainable_mask(params: Any, trainable: Trainable | None) -> Any:
-    """A bool per params leaf (same tree as ``params``): ``True`` where the leaf is trained."""
+    Examples
+    --------
+    >>> import jax, pmm
+    >>> model = pmm.nn.Linear(features=2) >> pmm.nn.LayerNorm()
+    >>> params, _ = model.init(jax.random.key(0), (3,))
+    >>> trainable_mask(model, params, lambda path: isinstance(path.module, pmm.nn.LayerNorm))
+    ({'bias': False, 'weight': False}, {'bias': True, 'scale': True})
+    """
     if trainable is None:
         return jax.tree.map(lambda _: True, params)
     if callable(trainable):
-        return jax.tree_util.tree_map_with_path(
-            lambda path, _: bool(trainable(tuple(_key(entry) for entry in path))), params
+        return jax.tree.map(
+            lambda path: bool(trainable(path)),
+            parameter_paths(model, params),
+            is_leaf=lambda node: isinstance(node, ParamPath),
         )
     try:
         return jax.tree.map(
@@ -38,7 +45,7 @@ def trainable_mask(params: Any, trainable: Trainable | None) -> Any:
     except ValueError as error:
         raise ValueError(
             f"trainable must be a bool PyTree shaped like params (or a prefix of it), or a "
-            f"predicate on leaf paths; got structure {jax.tree.structure(trainable)} for params "
+            f"predicate on pmm.ParamPath; got structure {jax.tree.structure(trainable)} for params "
             f"{jax.tree.structure(params)} ({error})"
         ) from None
 
