@@ -9,64 +9,36 @@ Tanh()
 """
 
 from pmm.composite import Composite
-from pmm.nn.activations import (
-    CELU,
-    ELU,
-    GELU,
-    GLU,
-    SELU,
-    ElementwiseActivation,
-    HardSigmoid,
-    HardSiLU,
-    HardSwish,
-    HardTanh,
-    Identity,
-    LeakyReLU,
-    LogSigmoid,
-    LogSoftmax,
-    Mish,
-    ReLU,
-    ReLU6,
-    Sigmoid,
-    SiLU,
-    Softmax,
-    Softplus,
-    SoftSign,
-    SparsePlus,
-    SparseSigmoid,
-    Squareplus,
-    Swish,
-    Tanh,
-)
+from pmm.nn import activations as act
 
 #: The module of each ``jax.nn`` activation function name, with its default hyperparameters.
-ACTIVATIONS: dict[str, type[ElementwiseActivation]] = {
-    "celu": CELU,
-    "elu": ELU,
-    "gelu": GELU,
-    "glu": GLU,
-    "hard_sigmoid": HardSigmoid,
-    "hard_silu": HardSiLU,
-    "hard_swish": HardSwish,
-    "hard_tanh": HardTanh,
-    "identity": Identity,
-    "leaky_relu": LeakyReLU,
-    "log_sigmoid": LogSigmoid,
-    "log_softmax": LogSoftmax,
-    "mish": Mish,
-    "relu": ReLU,
-    "relu6": ReLU6,
-    "selu": SELU,
-    "sigmoid": Sigmoid,
-    "silu": SiLU,
-    "soft_sign": SoftSign,
-    "softmax": Softmax,
-    "softplus": Softplus,
-    "sparse_plus": SparsePlus,
-    "sparse_sigmoid": SparseSigmoid,
-    "squareplus": Squareplus,
-    "swish": Swish,
-    "tanh": Tanh,
+ACTIVATIONS: dict[str, type[act.ElementwiseActivation]] = {
+    "celu": act.CELU,
+    "elu": act.ELU,
+    "gelu": act.GELU,
+    "glu": act.GLU,
+    "hard_sigmoid": act.HardSigmoid,
+    "hard_silu": act.HardSiLU,
+    "hard_swish": act.HardSwish,
+    "hard_tanh": act.HardTanh,
+    "identity": act.Identity,
+    "leaky_relu": act.LeakyReLU,
+    "log_sigmoid": act.LogSigmoid,
+    "log_softmax": act.LogSoftmax,
+    "mish": act.Mish,
+    "relu": act.ReLU,
+    "relu6": act.ReLU6,
+    "selu": act.SELU,
+    "sigmoid": act.Sigmoid,
+    "silu": act.SiLU,
+    "soft_sign": act.SoftSign,
+    "softmax": act.Softmax,
+    "softplus": act.Softplus,
+    "sparse_plus": act.SparsePlus,
+    "sparse_sigmoid": act.SparseSigmoid,
+    "squareplus": act.Squareplus,
+    "swish": act.Swish,
+    "tanh": act.Tanh,
 }
 
 
@@ -92,6 +64,6 @@ class Activation(Composite):
                 f"give one of {list(ACTIVATIONS)}"
             )
 
-    def build(self) -> ElementwiseActivation:
+    def build(self) -> act.ElementwiseActivation:
         """The activation module this name stands for."""
         return ACTIVATIONS[self.name]()
