@@ -10,12 +10,40 @@ Examples
 3
 """
 
+import math
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from pmm.errors import ShapeError
 from pmm.shapes import is_shape, validate_shape
 from pmm.typing import ArrayDataShape
+
+
+#: No array larger than this (one pebibyte) can exist on any machine; XLA aborts the whole process
+#: on sizes that overflow its 64-bit byte counts, so layers refuse such arrays before asking it.
+MAX_ARRAY_BYTES = 2**50
+
+
+def check_array_size(shape: tuple[int, ...], dtype: Any, what: str, cause: str) -> None:
+    """Raise ``ValueError`` when an array of ``shape`` and ``dtype`` could not exist.
+
+    ``what`` names the array (``"Linear's weight"``), ``cause`` the fields or input sizes that
+    made it so large, so the message says what to lower.
+
+    Examples
+    --------
+    >>> check_array_size((2**62, 3), "float32", "Linear's weight", "field 'features' (2**62)")
+    Traceback (most recent call last):
+    ValueError: Linear's weight would have shape (4611686018427387904, 3) ...
+    """
+    size = math.prod(shape) * np.dtype(dtype).itemsize
+    if size > MAX_ARRAY_BYTES:
+        raise ValueError(
+            f"{what} would have shape {tuple(shape)} of {np.dtype(dtype).name}, {size:.3g} bytes, "
+            f"which no machine can hold; lower {cause}"
+        )
 
 
 def check_int(value: Any, field: str, owner: str, minimum: int) -> None:

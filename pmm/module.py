@@ -80,9 +80,12 @@ def registered_class(name: str) -> type["Module"]:
 def _freeze(value: Any, field: str) -> Any:
     """Lists become tuples (recursively) so specs stay hashable; arrays are refused.
 
-    Every float NaN becomes the one object ``math.nan``, so that specs holding NaN equal their
+    NumPy scalars (``np.int64(16)``, ``np.float32(0.5)``, ``np.bool_``) become the Python
+    number they hold, so they are accepted wherever a Python one is. Every float NaN becomes the one object ``math.nan``, so that specs holding NaN equal their
     copies (tuples compare items by identity before ``==``, and ``nan != nan``).
     """
+    if isinstance(value, np.generic) and value.dtype.kind in "biufc":
+        value = value.item()
     if isinstance(value, float) and math.isnan(value):
         return math.nan
     if isinstance(value, list | tuple):
