@@ -19,17 +19,18 @@ True
 from typing import Any
 
 import jax
+from jax.core import Tracer
 
 from pmm.errors import ApplyReturnError, locate, module_label
 
 
 def traced(data: Any) -> bool:
     """Whether ``data`` (an array or PyTree of arrays) is being traced by JAX (jit, grad, vmap)."""
-    if isinstance(data, jax.core.Tracer):
+    if isinstance(data, Tracer):
         return True
     if isinstance(data, jax.Array):
         return False
-    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(data))
+    return any(isinstance(leaf, Tracer) for leaf in jax.tree.leaves(data))
 
 
 def returned(module: Any, result: Any) -> tuple[Any, Any]:
@@ -53,9 +54,7 @@ def scoped_apply(module: Any, params: Any, data: Any, training: bool, state: Any
         return module.apply(params, data, training, state, rng)
 
 
-def call_child(
-    owner: Any, key: Any, child: Any, scoped: bool, *arguments: Any
-) -> tuple[Any, Any]:
+def call_child(owner: Any, key: Any, child: Any, scoped: bool, *arguments: Any) -> tuple[Any, Any]:
     """``child(*arguments)`` for the combinator ``owner``: errors are located at the child's
     segment (``owner.segment(key)``), which is also its name scope when ``scoped`` (tracing)."""
     try:

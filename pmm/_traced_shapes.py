@@ -56,9 +56,11 @@ def _agreed(structs: tuple[jax.ShapeDtypeStruct, ...], typed: bool) -> Any:
 def _probe(module: Any, input_shape: DataShape, unknown: int) -> Any:
     """The typed output shape of ``module`` with ``None`` sizes of the input set to ``unknown``."""
     concrete = map_shapes(
-        lambda leaf: tuple(unknown if dim is None else dim for dim in leaf)
-        if isinstance(leaf, tuple)
-        else leaf,
+        lambda leaf: (
+            tuple(unknown if dim is None else dim for dim in leaf)
+            if isinstance(leaf, tuple)
+            else leaf
+        ),
         input_shape,
     )
 

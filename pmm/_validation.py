@@ -20,7 +20,6 @@ from pmm.errors import ShapeError
 from pmm.shapes import dims, is_shape, validate_shape
 from pmm.typing import ArrayDataShape
 
-
 #: No array larger than this (one pebibyte) can exist on any machine; XLA aborts the whole process
 #: on sizes that overflow its 64-bit byte counts, so layers refuse such arrays before asking it.
 MAX_ARRAY_BYTES = 2**50

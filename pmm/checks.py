@@ -48,7 +48,7 @@ from jaxtyping import TypeCheckError, jaxtyped
 import pmm.module
 from pmm._calls import returned, traced
 from pmm._switch import set_shape_checks, shape_checks, shape_checks_enabled
-from pmm.errors import ApplyReturnError, ShapeError, module_label, module_path
+from pmm.errors import ShapeError, module_label, module_path
 from pmm.shapes import dims, is_shape, shape_leaves
 from pmm.typing import Data, DataShape, Params, State
 
@@ -241,9 +241,7 @@ def _check_output(module: Any, data: Data, batch_size: int, output: Data) -> Non
     actual = jax.tree.map(lambda leaf: tuple(leaf.shape[1:]), output)
     fits = jax.tree.structure(expected, is_leaf=is_shape) == jax.tree.structure(output) and all(
         len(want) == len(got) and all(w in (None, g) for w, g in zip(want, got, strict=True))
-        for want, got in zip(
-            map(dims, shape_leaves(expected)), shape_leaves(actual), strict=True
-        )
+        for want, got in zip(map(dims, shape_leaves(expected)), shape_leaves(actual), strict=True)
     )
     if not fits:
         raise ShapeError(

@@ -15,7 +15,7 @@ Examples
 
 import operator
 from collections.abc import Sequence
-from typing import Any, Self, cast
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -174,8 +174,10 @@ class Parallel(Module):
     names: tuple[str, ...] | None = None
 
     def __init__(self, *branches: Module, **named: Any) -> None:
-        if named and set(named) <= {"branches", "names"} and not any(
-            isinstance(value, Module) for value in named.values()
+        if (
+            named
+            and set(named) <= {"branches", "names"}
+            and not any(isinstance(value, Module) for value in named.values())
         ):
             if branches:
                 raise ValueError(

@@ -25,11 +25,9 @@ import dataclasses
 import math
 import typing
 import weakref
-from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from pmm._calls import returned, scoped_apply, traced
