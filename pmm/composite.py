@@ -21,7 +21,7 @@ import functools
 from typing import Any
 
 from pmm._calls import call_child, traced
-from pmm.errors import located
+from pmm.errors import located, module_label
 from pmm.module import Module
 from pmm.typing import AnyData, DataShape, Params, State
 
@@ -56,8 +56,9 @@ class Composite(Module):
         return ((None, self.segment(None), self.built),)
 
     def segment(self, key: Any) -> str:
-        """Paths name the built module's parts after the composite itself: ``MLP(...) > ...``."""
-        return repr(self)
+        """Paths name the built module's parts after the composite itself, by its label:
+        ``MLP(hidden=(4,)) > Sequential[0] > ...`` (``MLP(...)`` when the repr is long)."""
+        return module_label(self)
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
         with located(self.segment(None), self.built):

@@ -285,8 +285,12 @@ class Module(abc.ABC):
 
                 return checked_call(self, params, data, training, state, rng)
             if traced(data):
-                return returned(self, scoped_apply(self, params, data, training, state, rng))
-            return returned(self, self.apply(params, data, training, state, rng))
+                result = scoped_apply(self, params, data, training, state, rng)
+            else:
+                result = self.apply(params, data, training, state, rng)
+            if result.__class__ is tuple and len(result) == 2:
+                return result
+            return returned(self, result)  # raises, saying that apply returns (data, state)
         except Exception as error:
             label_origin(error, self)
             raise

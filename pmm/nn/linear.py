@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
 from pmm._dtypes import canonical_dtype, check_x64, normal
-from pmm._validation import check_bool, check_int, feature_size, known_shape
+from pmm._validation import array_shape, check_bool, check_int, feature_size, known_shape
 from pmm.module import Module
 from pmm.typing import DataShape, DictParams, State
 
@@ -67,7 +67,7 @@ class Linear(Module):
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         feature_size(input_shape, "Linear")
-        return (*input_shape[:-1], self.features)
+        return (*array_shape(input_shape, "Linear")[:-1], self.features)
 
 
 class Bias(Module):
