@@ -11,6 +11,7 @@ from pmm.checks import set_shape_checks, shape_checks, shape_checks_enabled
 from pmm.combinators import Concatenate, Parallel, Residual, Select, Sequential
 from pmm.composite import Composite
 from pmm.errors import LoadError, PmmError, RngError, ShapeError
+from pmm.functions import register_function
 from pmm.io import load, save
 from pmm.matrix import (
     AEPMM,
@@ -67,6 +68,7 @@ __all__ = [
     "parameter_paths",
     "predict",
     "register",
+    "register_function",
     "registered_class",
     "registry_name",
     "save",

@@ -41,14 +41,24 @@ from pmm.nn.activations import (
     Swish,
     Tanh,
 )
+from pmm.nn.attention import MultiHeadAttention
 from pmm.nn.constant import Constant
 from pmm.nn.dropout import Dropout
 from pmm.nn.einsum import Einsum
+from pmm.nn.embedding import Embedding
+from pmm.nn.function import Function
+from pmm.nn.group_norm import GroupNorm
+from pmm.nn.gru import GRUCell
 from pmm.nn.initializers import INITIALIZERS
 from pmm.nn.linear import Bias, Linear
+from pmm.nn.lstm import LSTMCell
 from pmm.nn.mlp import MLP
 from pmm.nn.normalization import BatchNorm, LayerNorm
+from pmm.nn.prelu import PReLU
+from pmm.nn.recurrent_cell import RecurrentCell
 from pmm.nn.reshape import Flatten, Reshape
+from pmm.nn.rms_norm import RMSNorm
+from pmm.nn.scan import Scan
 
 __all__ = [
     "ACTIVATIONS",
@@ -56,6 +66,8 @@ __all__ = [
     "ELU",
     "GELU",
     "GLU",
+    "GRUCell",
+    "GroupNorm",
     "INITIALIZERS",
     "MLP",
     "SELU",
@@ -66,21 +78,29 @@ __all__ = [
     "Dropout",
     "Einsum",
     "ElementwiseActivation",
+    "Embedding",
     "Flatten",
+    "Function",
     "HardSiLU",
     "HardSigmoid",
     "HardSwish",
     "HardTanh",
     "Identity",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSigmoid",
     "LogSoftmax",
     "Mish",
+    "MultiHeadAttention",
+    "PReLU",
+    "RMSNorm",
+    "RecurrentCell",
     "ReLU",
     "ReLU6",
     "Reshape",
+    "Scan",
     "Sigmoid",
     "SiLU",
     "SoftSign",
