@@ -103,15 +103,16 @@ class Embedding(Module):
         """The sizes of ``input_shape``; ``ShapeError`` unless it describes integer ids."""
         validate_shape(input_shape)
         sizes = array_shape(input_shape, "Embedding")
-        if not isinstance(input_shape, jax.ShapeDtypeStruct):
-            raise ShapeError(
-                f"{self!r} looks up integer ids, but input_shape {input_shape!r} is a tuple, "
-                f"which stands for float data; pass jax.ShapeDtypeStruct({sizes!r}, jnp.int32)"
+        dtype = leaf_dtype(input_shape)
+        if not jnp.issubdtype(dtype, jnp.integer):
+            given = (
+                f"{dtype} data ({input_shape!r})"
+                if isinstance(input_shape, jax.ShapeDtypeStruct)
+                else f"float data (input_shape {input_shape!r}: a plain tuple stands for floats)"
             )
-        if not jnp.issubdtype(leaf_dtype(input_shape), jnp.integer):
             raise ShapeError(
-                f"{self!r} looks up integer ids, but input_shape is {leaf_dtype(input_shape)} "
-                f"data; pass jax.ShapeDtypeStruct({sizes!r}, jnp.int32)"
+                f"{self!r} looks up integer ids, but it was given {given}; pass integer ids, "
+                f"described to init as jax.ShapeDtypeStruct({sizes!r}, jnp.int32)"
             )
         return sizes
 
@@ -124,8 +125,9 @@ class Embedding(Module):
             where = f"{module_label(self)}: "
             refuse = functools.partial(_refuse_out_of_range, where, self.num_embeddings)
             jax.debug.callback(refuse, ids.min(), ids.max())
-        else:
-            _refuse_out_of_range("", self.num_embeddings, ids.min(), ids.max())
+        else:  # in numpy: under jax.jit, jnp operations on concrete ids would be traced
+            values = np.asarray(ids)
+            _refuse_out_of_range("", self.num_embeddings, values.min(), values.max())
 
 
 def _refuse_out_of_range(where: str, count: int, smallest: Any, largest: Any) -> None:

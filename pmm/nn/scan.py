@@ -135,8 +135,8 @@ class Scan(Module):
                 f"{k!r}: (batch, {', '.join(map(str, v))})" for k, v in carry.items()
             )
             raise ShapeError(
-                f"the initial carry given to Scan is {given_sizes} per sample, but {self.cell!r} carries "
-                f"{carry} per sample; give data {{'x': (batch, time, ...), {wanted}}}"
+                f"the initial carry given to Scan is {given_sizes} per sample, but "
+                f"{self.cell!r} carries {carry}; give data {{'x': (batch, time, ...), {wanted}}}"
             )
         return x_step, carry, sizes[0]
 
