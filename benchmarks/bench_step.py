@@ -16,7 +16,7 @@ overhead: there a step costs Python and PyTree handling more than FLOPs.
 """
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -197,10 +197,13 @@ LIBRARIES: dict[str, Callable[[Sequence[int]], Library]] = {
 }
 
 
-def available(sizes: Sequence[int]) -> tuple[dict[str, Library], str]:
-    """The libraries that import, and a note naming those skipped."""
+def available(
+    sizes: Any, libraries: Mapping[str, Callable[[Any], Library]] | None = None
+) -> tuple[dict[str, Library], str]:
+    """The ``libraries`` (default: the MLP's, ``LIBRARIES``) built for ``sizes`` that import,
+    and a note naming those skipped."""
     built, missing = {}, []
-    for name, build in LIBRARIES.items():
+    for name, build in (LIBRARIES if libraries is None else libraries).items():
         try:
             built[name] = build(sizes)
         except ImportError:
