@@ -31,6 +31,7 @@ from benchmarks.bench_step import (
     STEP_TARGET,
     Library,
     available,
+    hand_written_library,
     mse,
     pmm_library,
     stepper,
@@ -62,27 +63,6 @@ def dense_params(key: jax.Array, fan_in: int, fan_out: int) -> dict[str, jax.Arr
 
 def dense(params: dict[str, jax.Array], x: jax.Array) -> jax.Array:
     return x @ params["weight"] + params["bias"]
-
-
-def raw_library(init_params: Callable[[jax.Array], Any], forward: Callable) -> Library:
-    """A hand-written model: ``init_params(key)`` and ``forward(params, x)``, trained with the
-    same Adam step as every other contender."""
-    optimizer = optax.adam(LEARNING_RATE)
-
-    def init(key: jax.Array) -> Any:
-        params = init_params(key)
-        return params, optimizer.init(params)
-
-    def fresh_step() -> Callable:
-        def step(carry: Any, x: jax.Array, y: jax.Array) -> tuple[Any, jax.Array]:
-            params, opt_state = carry
-            loss, grads = jax.value_and_grad(lambda p: mse(forward(p, x), y))(params)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), loss
-
-        return jax.jit(step)
-
-    return Library(init, fresh_step)
 
 
 def pmm_transformer(shape: Shape) -> Library:
@@ -127,7 +107,7 @@ def raw_transformer(shape: Shape) -> Library:
         h = layer_norm(params["norm2"], x)
         return x + dense(params["down"], jax.nn.gelu(dense(params["up"], h)))
 
-    return raw_library(init_params, forward)
+    return hand_written_library(init_params, forward)
 
 
 def flax_transformer(shape: Shape) -> Library:
@@ -213,7 +193,7 @@ def raw_gru(shape: Shape) -> Library:
         start = jnp.zeros((x.shape[0], shape.width))
         return jnp.swapaxes(jax.lax.scan(step, start, jnp.swapaxes(x, 0, 1))[1], 0, 1)
 
-    return raw_library(init_params, forward)
+    return hand_written_library(init_params, forward)
 
 
 def flax_gru(shape: Shape) -> Library:

@@ -8,15 +8,13 @@ Examples
 (2, 4)
 """
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
 
 from pmm.nn.recurrent_cell import GatedCell
-from pmm.shapes import shape_of
-from pmm.typing import DictParams, State
+from pmm.typing import DictParams
 
 
 class GRUCell(GatedCell):
@@ -54,15 +52,7 @@ class GRUCell(GatedCell):
         zeros = jnp.zeros((3 * self.features,), self.dtype)
         return {"input_bias": zeros, "hidden_bias": zeros}
 
-    def apply(
-        self,
-        params: DictParams,
-        data: dict[str, Float[Array, " batch_size _"]],
-        training: bool,
-        state: State,
-        rng: Any,
-    ) -> tuple[dict[str, Float[Array, " batch_size features"]], State]:
-        self.step_input_shape(shape_of(data))
+    def step(self, params: DictParams, data: dict[str, jax.Array]) -> dict[str, jax.Array]:
         x, h = data["x"], data["h"]
         from_input = x @ params["input_weight"] + params["input_bias"]
         from_hidden = h @ params["hidden_weight"] + params["hidden_bias"]
@@ -71,4 +61,4 @@ class GRUCell(GatedCell):
         reset = jax.nn.sigmoid(input_r + hidden_r)
         update = jax.nn.sigmoid(input_z + hidden_z)
         candidate = jnp.tanh(input_n + reset * hidden_n)
-        return {"h": (1 - update) * candidate + update * h}, state
+        return {"h": (1 - update) * candidate + update * h}

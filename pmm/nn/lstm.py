@@ -10,15 +10,13 @@ Examples
 ['c', 'h']
 """
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
 
 from pmm.nn.recurrent_cell import GatedCell
-from pmm.shapes import shape_of
-from pmm.typing import ArrayDataShape, DictParams, State
+from pmm.typing import ArrayDataShape, DictParams
 
 
 class LSTMCell(GatedCell):
@@ -60,17 +58,9 @@ class LSTMCell(GatedCell):
         forget = jnp.zeros((4, self.features), self.dtype).at[1].set(1)
         return {"bias": forget.reshape(-1)}
 
-    def apply(
-        self,
-        params: DictParams,
-        data: dict[str, Float[Array, " batch_size _"]],
-        training: bool,
-        state: State,
-        rng: Any,
-    ) -> tuple[dict[str, Float[Array, " batch_size features"]], State]:
-        self.step_input_shape(shape_of(data))
+    def step(self, params: DictParams, data: dict[str, jax.Array]) -> dict[str, jax.Array]:
         x, h, c = data["x"], data["h"], data["c"]
         gates = x @ params["input_weight"] + h @ params["hidden_weight"] + params["bias"]
         input_gate, forget_gate, candidate, output_gate = jnp.split(gates, 4, axis=-1)
         c = jax.nn.sigmoid(forget_gate) * c + jax.nn.sigmoid(input_gate) * jnp.tanh(candidate)
-        return {"h": jax.nn.sigmoid(output_gate) * jnp.tanh(c), "c": c}, state
+        return {"h": jax.nn.sigmoid(output_gate) * jnp.tanh(c), "c": c}

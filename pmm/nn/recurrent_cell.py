@@ -19,13 +19,14 @@ from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, Float
 
 from pmm._dtypes import canonical_real_dtype, check_x64
 from pmm._validation import array_shape, check_int
 from pmm.errors import ShapeError
 from pmm.module import Module
 from pmm.nn.initializers import check_initializer, initialize
-from pmm.shapes import dims, validate_shape
+from pmm.shapes import dims, shape_of, validate_shape
 from pmm.typing import ArrayDataShape, DataShape, DictParams, State
 
 
@@ -79,7 +80,8 @@ class GatedCell(RecurrentCell):
     and ``"hidden_weight": (features, gates * features)`` drawn by ``recurrent_init``
     (``fan_in = features``), each gate's block ``(·, features)`` drawn on its own, so that with
     ``"orthogonal"`` every gate's hidden block is an orthogonal matrix (as in Flax). Biases are
-    the subclass's (``biases``). Real dtypes only.
+    the subclass's (``biases``), and so is the step (``step``, called by ``apply`` once the data
+    has the form ``{"x": ..., **carry}``). Real dtypes only.
 
     Examples
     --------
@@ -120,6 +122,21 @@ class GatedCell(RecurrentCell):
             "hidden_weight": self._gate_blocks(self.recurrent_init, hidden_key, self.features),
         }
         return {**params, **self.biases()}, ()
+
+    def apply(
+        self,
+        params: DictParams,
+        data: dict[str, Float[Array, " batch_size _"]],
+        training: bool,
+        state: State,
+        rng: Any,
+    ) -> tuple[dict[str, Float[Array, " batch_size features"]], State]:
+        self.step_input_shape(shape_of(data))
+        return self.step(params, data), state
+
+    @abc.abstractmethod
+    def step(self, params: DictParams, data: dict[str, jax.Array]) -> dict[str, jax.Array]:
+        """The new carry from the step's ``data``, ``{"x": ..., **carry}``."""
 
     @abc.abstractmethod
     def biases(self) -> DictParams:
