@@ -8,6 +8,7 @@ import pytest
 
 import pmm
 from pmm import nn
+from tests.random_params import random_params
 
 MHA = nn.MultiHeadAttention
 
@@ -37,13 +38,6 @@ def reference(params, queries, sources, mask, causal, num_heads):
             weights /= weights.sum(axis=1, keepdims=True)
             output[b, :, columns] = weights @ v
     return output @ p["output"]["weight"] + p["output"]["bias"]
-
-
-def random_params(module, input_shape, seed=0):
-    """Params with non-zero biases drawn in numpy (so every term of the formula counts)."""
-    params, _ = module.init(jax.random.key(seed), input_shape)
-    rng = np.random.default_rng(seed)
-    return jax.tree.map(lambda p: jnp.asarray(rng.normal(size=p.shape), p.dtype), params)
 
 
 def padding_mask(batch, length, kept):
@@ -129,7 +123,8 @@ def test_a_sample_whose_keys_are_all_masked_averages_every_value(dtype, x64):
     module = MHA(num_heads=2, dtype=dtype)
     params = random_params(module, SELF)
     x = jnp.asarray(np.random.default_rng(6).normal(size=(1, 6, 8)), dtype)
-    output, _ = module(params, {"x": x, "mask": jnp.zeros((1, 6), bool)}, False, (), None)
+    data = {"x": x, "mask": jnp.zeros((1, 6), bool)}
+    output, _ = jax.jit(module, static_argnums=2)(params, data, False, (), None)
     p = jax.tree.map(np.asarray, params)
     values = np.asarray(x[0]) @ p["value"]["weight"] + p["value"]["bias"]
     mean = values.mean(axis=0) @ p["output"]["weight"] + p["output"]["bias"]
@@ -144,36 +139,41 @@ def test_training_with_attention_dropout_needs_a_key():
 
 
 def test_attention_dropout_is_unbiased_and_only_active_while_training():
-    module = MHA(num_heads=2, dropout_rate=0.5)
-    plain = MHA(num_heads=2)
-    params = random_params(module, (6, 8))
-    x = jnp.asarray(np.random.default_rng(7).normal(size=(1, 6, 8)), jnp.float32)
-    evaluated = plain(params, x, False, (), None)[0]
-    np.testing.assert_array_equal(module(params, x, False, (), None)[0], evaluated)
-    np.testing.assert_allclose(plain(params, x, True, (), None)[0], evaluated, rtol=1e-6)
-
-    @jax.jit
-    def dropped(key):
-        return module(params, x, True, (), key)[0]
-
-    samples = jax.vmap(dropped)(jax.random.split(jax.random.key(0), 4000))
+    module, plain = MHA(num_heads=2, dropout_rate=0.5), MHA(num_heads=2)
+    params = random_params(module, (3, 4))
+    x = jnp.asarray(np.random.default_rng(7).normal(size=(1, 3, 4)), jnp.float32)
+    call = jax.jit(
+        lambda m, training, key: m(params, x, training, (), key)[0], static_argnums=(0, 1)
+    )
+    evaluated = call(plain, False, None)
+    np.testing.assert_array_equal(call(module, False, None), evaluated)
+    np.testing.assert_allclose(call(plain, True, None), evaluated, rtol=1e-6)
+    samples = jax.vmap(lambda key: call(module, True, key))(
+        jax.random.split(jax.random.key(0), 2000)
+    )
     assert not np.allclose(samples[0], samples[1])
-    np.testing.assert_array_equal(dropped(jax.random.key(3)), dropped(jax.random.key(3)))
+    np.testing.assert_array_equal(
+        call(module, True, jax.random.key(3)), call(module, True, jax.random.key(3))
+    )
     spread = samples.std(axis=0) / np.sqrt(len(samples))
     assert np.all(np.abs(samples.mean(axis=0) - evaluated) < 5 * spread + 1e-4)
 
 
 def test_the_params_hold_the_four_projections():
-    params, state = MHA(num_heads=2, qkv_features=4, features=3).init(jax.random.key(0), CROSS)
-    shapes = jax.tree.map(lambda leaf: leaf.shape, params)
-    assert shapes == {
-        "query": {"weight": (8, 4), "bias": (4,)},
-        "key": {"weight": (5, 4), "bias": (4,)},
-        "value": {"weight": (5, 4), "bias": (4,)},
-        "output": {"weight": (4, 3), "bias": (3,)},
-    }
-    assert state == ()
-    no_bias = MHA(num_heads=2, use_bias=False).init(jax.random.key(0), (6, 8))[0]
+    def shapes(module, input_shape):
+        params, state = jax.eval_shape(lambda: module.init(jax.random.key(0), input_shape))
+        return jax.tree.map(lambda leaf: leaf.shape, params), state
+
+    assert shapes(MHA(num_heads=2, qkv_features=4, features=3), CROSS) == (
+        {
+            "query": {"weight": (8, 4), "bias": (4,)},
+            "key": {"weight": (5, 4), "bias": (4,)},
+            "value": {"weight": (5, 4), "bias": (4,)},
+            "output": {"weight": (4, 3), "bias": (3,)},
+        },
+        (),
+    )
+    no_bias, _ = shapes(MHA(num_heads=2, use_bias=False), (6, 8))
     assert all(set(projection) == {"weight"} for projection in no_bias.values())
 
 
@@ -185,7 +185,7 @@ def test_output_shape_is_found_from_sizes_for_a_sequence_too_long_to_attend():
 
 def test_the_checks_catch_a_mask_of_the_wrong_sequence_length():
     module = pmm.checked(MHA(num_heads=2))
-    params = module.init(jax.random.key(0), SELF)[0]
+    params = random_params(module, SELF)
     data = {"x": jnp.ones((2, 6, 8)), "mask": jnp.ones((2, 5), bool)}
     with pytest.raises(pmm.ShapeError, match=r"^MultiHeadAttention\(num_heads=2\): .*mask.*5"):
         module(params, data, False, (), None)
@@ -193,7 +193,7 @@ def test_the_checks_catch_a_mask_of_the_wrong_sequence_length():
 
 def test_the_checks_catch_a_mask_that_is_not_bool():
     module = pmm.checked(MHA(num_heads=2))
-    params = module.init(jax.random.key(0), SELF)[0]
+    params = random_params(module, SELF)
     data = {"x": jnp.ones((2, 6, 8)), "mask": jnp.ones((2, 6))}
     with pytest.raises(pmm.ShapeError, match=r"mask must be bool.*astype\(bool\)"):
         module(params, data, False, (), None)
@@ -201,13 +201,13 @@ def test_the_checks_catch_a_mask_that_is_not_bool():
 
 def test_the_checks_catch_a_wrong_feature_count():
     module = pmm.checked(MHA(num_heads=2))
-    params = module.init(jax.random.key(0), (6, 8))[0]
+    params = random_params(module, (6, 8))
     with pytest.raises(pmm.ShapeError, match=r"params were built for.*\(6, 10\)"):
         module(params, jnp.ones((2, 6, 10)), False, (), None)
 
 
 def test_a_mask_of_the_wrong_length_is_refused_even_without_checks():
-    params = MHA(num_heads=2).init(jax.random.key(0), SELF)[0]
+    params = random_params(MHA(num_heads=2), SELF)
     data = {"x": jnp.ones((2, 6, 8)), "mask": jnp.ones((2, 1), bool)}  # would broadcast
     with pytest.raises(pmm.ShapeError, match="one bool per key position: mask"):
         MHA(num_heads=2)(params, data, False, (), None)

@@ -7,12 +7,7 @@ import pytest
 
 import pmm
 from pmm import nn
-
-
-def random_params(module, input_shape):
-    params, _ = module.init(jax.random.key(0), input_shape)
-    rng = np.random.default_rng(0)
-    return jax.tree.map(lambda p: jnp.asarray(rng.normal(size=p.shape), p.dtype), params)
+from tests.random_params import random_params
 
 
 def group_norm(x, groups, scale, bias, epsilon):
@@ -53,7 +48,7 @@ def test_group_norm_refuses_channels_that_do_not_split_into_its_groups():
 
 def test_the_checks_catch_a_wrong_channel_count_for_group_norm():
     module = pmm.checked(nn.GroupNorm(groups=2))
-    params = module.init(jax.random.key(0), (5, 4))[0]
+    params = random_params(module, (5, 4))
     with pytest.raises(pmm.ShapeError, match=r"^GroupNorm\(groups=2\): the input does not match"):
         module(params, jnp.ones((1, 5, 6)), False, (), None)
 

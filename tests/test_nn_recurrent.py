@@ -8,6 +8,7 @@ import pytest
 
 import pmm
 from pmm import nn
+from tests.random_params import random_params
 
 
 def sigmoid(a):
@@ -40,29 +41,24 @@ def lstm_step(p, x, h, c):
     return o * np.tanh(c), c
 
 
-def random_params(module, input_shape, seed=0):
-    params, _ = module.init(jax.random.key(seed), input_shape)
-    rng = np.random.default_rng(seed)
-    return jax.tree.map(lambda p: jnp.asarray(rng.normal(size=p.shape) * 0.5, p.dtype), params)
-
-
 def test_a_gru_step_follows_the_equations(x64):
     cell = nn.GRUCell(features=4, dtype="float64")
-    params = random_params(cell, {"x": (3,), "h": (4,)})
+    params = random_params(cell, scale=0.5, input_shape={"x": (3,), "h": (4,)})
     rng = np.random.default_rng(1)
     x, h = rng.normal(size=(5, 3)), rng.normal(size=(5, 4))
-    output, state = cell(params, {"x": jnp.asarray(x), "h": jnp.asarray(h)}, False, (), None)
+    data = {"x": jnp.asarray(x), "h": jnp.asarray(h)}
+    output, state = jax.jit(cell, static_argnums=2)(params, data, False, (), None)
     np.testing.assert_allclose(output["h"], gru_step(params, x, h), rtol=1e-12)
     assert set(output) == {"h"} and state == ()
 
 
 def test_an_lstm_step_follows_the_equations(x64):
     cell = nn.LSTMCell(features=4, dtype="float64")
-    params = random_params(cell, {"x": (3,), "h": (4,), "c": (4,)})
+    params = random_params(cell, scale=0.5, input_shape={"x": (3,), "h": (4,), "c": (4,)})
     rng = np.random.default_rng(2)
     x, h, c = rng.normal(size=(5, 3)), rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
     data = {"x": jnp.asarray(x), "h": jnp.asarray(h), "c": jnp.asarray(c)}
-    output, _ = cell(params, data, False, (), None)
+    output, _ = jax.jit(cell, static_argnums=2)(params, data, False, (), None)
     expected_h, expected_c = lstm_step(params, x, h, c)
     np.testing.assert_allclose(output["h"], expected_h, rtol=1e-12)
     np.testing.assert_allclose(output["c"], expected_c, rtol=1e-12)
@@ -96,7 +92,7 @@ def scan_by_hand(step, xs, carry, reverse):
 @pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
 def test_scan_of_a_gru_equals_the_loop_over_time(reverse, x64):
     model = nn.Scan(nn.GRUCell(features=4, dtype="float64"), reverse=reverse)
-    params = random_params(model, (7, 3))
+    params = random_params(model, (7, 3), scale=0.5)
     xs = np.random.default_rng(3).normal(size=(2, 7, 3))
     output, _ = jax.jit(model, static_argnums=2)(params, jnp.asarray(xs), False, (), None)
     expected, _ = scan_by_hand(
@@ -110,7 +106,7 @@ def test_scan_of_an_lstm_returns_the_last_step_from_a_given_carry(reverse, x64):
     model = nn.Scan(
         nn.LSTMCell(features=4, dtype="float64"), reverse=reverse, return_sequences=False
     )
-    params = random_params(model, (6, 3))
+    params = random_params(model, (6, 3), scale=0.5)
     rng = np.random.default_rng(4)
     xs, h, c = rng.normal(size=(2, 6, 3)), rng.normal(size=(2, 4)), rng.normal(size=(2, 4))
     data = {"x": jnp.asarray(xs), "h": jnp.asarray(h), "c": jnp.asarray(c)}
@@ -123,7 +119,7 @@ def test_scan_of_an_lstm_returns_the_last_step_from_a_given_carry(reverse, x64):
 
 def test_scan_compiles_one_step_for_any_length():
     model = nn.Scan(nn.GRUCell(features=4))
-    params, _ = model.init(jax.random.key(0), (None, 3))
+    params = random_params(model, (None, 3))
 
     def equations(length):
         jaxpr = jax.make_jaxpr(lambda x: model(params, x, False, (), None)[0])(
@@ -145,7 +141,7 @@ def test_scan_with_an_unknown_length_inits_and_answers_unknown():
 
 def test_errors_inside_the_cell_are_located_at_scan_then_the_cell():
     model = pmm.checked(nn.Scan(nn.GRUCell(features=8)))
-    params, _ = model.init(jax.random.key(0), (5, 3))
+    params = random_params(model, (5, 3))
     with pytest.raises(
         pmm.ShapeError, match=r"^Scan > GRUCell\(features=8\): the input does not match"
     ):
@@ -154,7 +150,7 @@ def test_errors_inside_the_cell_are_located_at_scan_then_the_cell():
 
 def test_the_cell_runs_inside_the_named_scope_of_its_path():
     model = nn.Scan(nn.GRUCell(features=2))
-    params, _ = model.init(jax.random.key(0), (5, 3))
+    params = random_params(model, (5, 3))
     lowered = jax.jit(model, static_argnums=2).lower(params, jnp.ones((1, 5, 3)), False, (), None)
     assert "Scan/GRUCell(features=2)" in lowered.as_text(debug_info=True)
 

@@ -14,19 +14,18 @@ from jaxtyping import jaxtyped
 
 import pmm
 from pmm import nn
+from tests.random_params import random_params
 from tests.test_nn_gradients import _central_difference
 
 BATCH = 3
 MASK = jax.ShapeDtypeStruct((5,), jnp.bool_)
 IDS = jax.ShapeDtypeStruct((4,), jnp.int32)
 
-pmm.register_function(lambda x: jnp.sin(x) * x, "tests.sequence.x_sin_x")
-
 #: (module, input_shape); dtypes are float64 where the layer takes one. The cells run inside
-#: Scan here; test_nn_recurrent.py checks them one step at a time.
+#: Scan here (test_nn_recurrent.py checks them one step at a time), attention on an array
+#: without a mask runs in test_nn_attention.py, Function in test_functions.py.
 CASES = {
     "Embedding": (nn.Embedding(num_embeddings=6, features=3, dtype="float64"), IDS),
-    "MHA-self": (nn.MultiHeadAttention(num_heads=2, dtype="float64"), (5, 4)),
     "MHA-mask-causal": (
         nn.MultiHeadAttention(num_heads=2, causal=True, dtype="float64"),
         {"x": (5, 4), "mask": MASK},
@@ -43,9 +42,14 @@ CASES = {
     "GroupNorm": (nn.GroupNorm(groups=2, dtype="float64"), (3, 4)),
     "RMSNorm": (nn.RMSNorm(dtype="float64"), (2, 4)),
     "PReLU": (nn.PReLU(dtype="float64"), (4,)),
-    "Function": (nn.Function("tests.sequence.x_sin_x"), (4,)),
 }
 PARAMETRIZED = pytest.mark.parametrize(("module", "input_shape"), CASES.values(), ids=list(CASES))
+#: The kinds of data and code paths, for the tests that run eagerly (each eager operation is
+#: compiled on its own, so running every case eagerly costs many compilations).
+EAGER_CASES = ("Embedding", "MHA-mask-causal", "Scan-LSTM-reverse-last", "GroupNorm")
+EAGER = pytest.mark.parametrize(
+    ("module", "input_shape"), [CASES[name] for name in EAGER_CASES], ids=EAGER_CASES
+)
 
 
 def make_data(input_shape, seed=1, batch=BATCH):
@@ -65,15 +69,6 @@ def make_data(input_shape, seed=1, batch=BATCH):
     return pmm.shapes.map_shapes(leaf, input_shape)
 
 
-def perturbed_params(module, input_shape):
-    """Params moved off their initial values (zero biases, unit scales), so every term counts."""
-    params, state = module.init(jax.random.key(0), input_shape)
-    rng = np.random.default_rng(7)
-    return jax.tree.map(
-        lambda p: jnp.asarray(np.asarray(p) + 0.3 * rng.normal(size=p.shape)), params
-    ), state
-
-
 def float_leaves(data):
     """The float leaves of ``data`` and a function putting new float leaves back in place."""
     leaves, structure = jax.tree.flatten(data)
@@ -91,7 +86,7 @@ def float_leaves(data):
 
 @PARAMETRIZED
 def test_output_shape_equals_the_shape_of_the_output(module, input_shape, x64):
-    params, state = module.init(jax.random.key(0), input_shape)
+    params, state = random_params(module, input_shape, scale=0.5), ()
     call = lambda p, x: module(p, x, False, state, None)  # noqa: E731
     output, _ = jax.eval_shape(call, params, make_data(input_shape))
     expected = module.output_shape(input_shape)
@@ -103,9 +98,9 @@ def test_output_shape_equals_the_shape_of_the_output(module, input_shape, x64):
     )
 
 
-@PARAMETRIZED
+@EAGER
 def test_jit_equals_eager(module, input_shape, x64):
-    params, state = perturbed_params(module, input_shape)
+    params, state = random_params(module, input_shape, scale=0.5), ()
     data = make_data(input_shape)
     eager = module(params, data, False, state, None)
     jitted = jax.jit(module, static_argnums=2)(params, data, False, state, None)
@@ -115,31 +110,41 @@ def test_jit_equals_eager(module, input_shape, x64):
 
 
 @PARAMETRIZED
-def test_the_checks_accept_a_correct_call_eager_and_jitted(module, input_shape, x64):
-    params, state = module.init(jax.random.key(0), input_shape)
+def test_the_checks_accept_a_correct_jitted_call(module, input_shape, x64):
+    params, state = random_params(module, input_shape, scale=0.5), ()
     data = make_data(input_shape)
-    expected = module(params, data, False, state, None)[0]
-    checked = pmm.checked(module)
-    for call in (checked, jax.jit(checked, static_argnums=2)):
-        output = call(params, data, False, state, None)[0]
-        jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-12), output, expected)
+    call = jax.jit(module, static_argnums=2)
+    checked = jax.jit(pmm.checked(module), static_argnums=2)
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-12),
+        checked(params, data, False, state, None),
+        call(params, data, False, state, None),
+    )
+
+
+@EAGER
+def test_the_checks_accept_a_correct_eager_call(module, input_shape, x64):
+    params, state = random_params(module, input_shape, scale=0.5), ()
+    data = make_data(input_shape)
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-12),
+        pmm.checked(module)(params, data, False, state, None),
+        module(params, data, False, state, None),
+    )
 
 
 @PARAMETRIZED
 def test_apply_annotations_hold_under_jaxtyped_beartype(module, input_shape, x64):
-    params, state = module.init(jax.random.key(0), input_shape)
+    params, state = random_params(module, input_shape, scale=0.5), ()
     checked = jaxtyped(typechecker=beartype)(type(module).apply)
-    checked(module, params, make_data(input_shape), False, state, None)
+    jax.jit(lambda p, x: checked(module, p, x, False, state, None))(params, make_data(input_shape))
 
 
 @PARAMETRIZED
 def test_an_ensemble_over_stacked_params_equals_each_member(module, input_shape, x64):
-    keys = jax.random.split(jax.random.key(0), 3)
-    members = [module.init(key, input_shape)[0] for key in keys]
-    if not jax.tree.leaves(members[0]):
-        pytest.skip("no params to stack")
+    members = [random_params(module, input_shape, seed, scale=0.5) for seed in range(3)]
     stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *members)
-    state = module.init(keys[0], input_shape)[1]
+    state = ()
     data = make_data(input_shape)
     ensemble = jax.vmap(module, in_axes=(0, None, None, None, None))
     outputs, _ = jax.jit(ensemble, static_argnums=2)(stacked, data, False, state, None)
@@ -154,7 +159,7 @@ def test_an_ensemble_over_stacked_params_equals_each_member(module, input_shape,
 
 @PARAMETRIZED
 def test_save_and_load_give_back_the_same_model_and_arrays(module, input_shape, tmp_path, x64):
-    params, state = perturbed_params(module, input_shape)
+    params, state = random_params(module, input_shape, scale=0.5), ()
     path = tmp_path / "model.pmm"
     # pmm.save records input shapes of plain tuples; typed ones (ids, masks) are left out.
     typed = pmm.shapes.is_typed(input_shape)
@@ -166,7 +171,7 @@ def test_save_and_load_give_back_the_same_model_and_arrays(module, input_shape, 
 
 @PARAMETRIZED
 def test_grad_wrt_params_and_data_matches_central_differences(module, input_shape, x64):
-    params, state = perturbed_params(module, input_shape)
+    params, state = random_params(module, input_shape, scale=0.5), ()
     data = make_data(input_shape)
     floats, rebuild = float_leaves(data)
     probe = jax.tree.map(
