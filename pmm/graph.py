@@ -336,6 +336,8 @@ def _cycle(names: list[str], reads: list[set[int]], done: set[int]) -> str:
 
 def _gathered(tree: Any, values: dict[str, Any], reader: str) -> Any:
     """``tree`` of ``_Source`` with each source replaced by its value (data or shapes)."""
+    if tree.__class__ is _Source:  # the common case, without a tree walk
+        return _followed(tree, values[tree.node], reader)
     return jax.tree.map(
         lambda source: _followed(source, values[source.node], reader), tree, is_leaf=_is_source
     )

@@ -289,14 +289,13 @@ def _children(unique: list[tuple[str, _Call]], index: int, depth: int) -> list[i
 
 def _flops(call: _Call, costs: dict[Any, float | None]) -> float | None:
     """XLA's FLOP count of ``call.module`` compiled alone on its input, once per distinct call."""
-    arguments = (call.params, call.data, call.state)
-    key = (call.module, *jax.tree.flatten(arguments))
-    key = (call.module, tuple(key[1]), key[2])
+    leaves, structure = jax.tree.flatten((call.params, call.data, call.state))
+    key = (call.module, tuple(leaves), structure)
     if key not in costs:
         lowered = jax.jit(call.module, static_argnums=2).lower(
             call.params, call.data, False, call.state, None
         )
-        costs[key] = lowered.compile().cost_analysis().get("flops", 0.0)
+        costs[key] = (lowered.compile().cost_analysis() or {}).get("flops", 0.0)
     return costs[key]
 
 

@@ -108,7 +108,7 @@ class TreeUnflatten(Parameterless):
         rng: Any,
     ) -> tuple[AnyData, State]:
         leaves, treedef = jax.tree.flatten(self.tree, is_leaf=is_shape)
-        splits = np.cumsum([_size(leaf) for leaf in leaves])[:-1]
+        splits = np.cumsum([math.prod(leaf) for leaf in leaves])[:-1]
         parts = jnp.split(data, splits, axis=-1)
         return treedef.unflatten(
             [part.reshape(data.shape[0], *leaf) for part, leaf in zip(parts, leaves, strict=True)]
@@ -116,7 +116,7 @@ class TreeUnflatten(Parameterless):
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         (size,) = _one_axis(input_shape)
-        total = sum(_size(leaf) for leaf in shape_leaves(self.tree))
+        total = sum(math.prod(leaf) for leaf in shape_leaves(self.tree))
         if size not in (None, total):
             raise ShapeError(
                 f"TreeUnflatten splits {total} features into {self.tree!r}, but input_shape is "
