@@ -219,7 +219,8 @@ def _recorded_calls(model: Module, params: Any, data: Any, state: Any) -> list[_
         if not isinstance(module, Module):
             return child(*arguments)
         segment = owner.segment(key)
-        call = _Call((*stack, segment), key, module, *_structs(arguments[0:2] + arguments[3:4]))
+        params, data, _, state, _ = arguments  # training and rng are the model's
+        call = _Call((*stack, segment), key, module, *_structs((params, data, state)))
         calls.append(call)
         stack.append(segment)
         try:
