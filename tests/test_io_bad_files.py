@@ -12,26 +12,18 @@ import pytest
 
 import pmm
 from pmm.module import _REGISTRY
-from tests.modules import Counter, Dense, Scale
+from tests.modules import Scale
 from tests.reliability import craft
-
-MODEL = pmm.Sequential(Scale(2.0), Dense(features=2), Counter())
 
 
 @pytest.fixture
 def saved(tmp_path):
     """A good file written with ``input_shape=(3,)``."""
-    path = tmp_path / "model.pmm"
-    params, state = MODEL.init(jax.random.key(0), (3,))
-    pmm.save(path, MODEL, params, state, input_shape=(3,))
-    return path
+    return craft.save_sample(tmp_path / "model.pmm")
 
 
 def _load_error(path, reason):
-    with pytest.raises(pmm.LoadError, match=reason) as caught:
-        pmm.load(path)
-    assert str(path) in str(caught.value)
-    return caught.value
+    return craft.refused(pmm.load, path, reason)
 
 
 def test_a_missing_file_is_a_load_error(tmp_path):
@@ -168,18 +160,12 @@ def test_a_member_that_is_not_an_array_is_a_load_error(saved):
     ],
 )
 def test_an_array_differing_from_the_header_record_is_a_load_error(saved, array, found):
-    members = craft.members(saved)
-    members["params/1.npy"] = craft.npy(array)
-    _load_error(
-        craft.write_members(saved, members), rf"params/1\.npy holds {found} but the header records"
-    )
+    craft.put_array(saved, "params/1", array)
+    _load_error(saved, rf"params/1\.npy holds {found} but the header records")
 
 
 def test_an_array_differing_from_what_init_builds_is_a_load_error(saved):
-    members = craft.members(saved)
-    members["params/0.npy"] = craft.npy(np.zeros(4, np.float32))
-    craft.write_members(saved, members)
-    craft.with_header(saved, lambda h: h["arrays"]["params/0"].update(shape=[4]))
+    craft.put_array(saved, "params/0", np.zeros(4, np.float32), recorded=True)
     _load_error(saved, r"params\[0\]\['s'\] is float32\[4\] in the file but Sequential.init")
 
 
@@ -192,9 +178,8 @@ def test_a_float64_file_needs_x64_enabled_to_load(tmp_path):
 
 
 def test_load_error_messages_show_shapes_never_array_contents(saved):
-    members = craft.members(saved)
-    members["params/1.npy"] = craft.npy(np.full((300, 300), 0.123456, np.float32))
-    error = _load_error(craft.write_members(saved, members), "holds")
+    craft.put_array(saved, "params/1", np.full((300, 300), 0.123456, np.float32))
+    error = _load_error(saved, "holds")
     assert "0.123" not in str(error) and len(str(error)) < 300
 
 

@@ -1,6 +1,7 @@
-"""Building damaged and hostile files: the members of a zip, a rewritten header, raw zip bytes.
+"""Building damaged and hostile files, and asserting that loading them is refused.
 
-``raw_zip`` writes the zip format by hand (stored members, correct CRCs) so that a test can
+The members of a zip, a rewritten header or array, a sample model file; ``raw_zip`` and
+``overlapping_zip`` write the zip format by hand (stored members, correct CRCs) so that a test can
 declare sizes and offsets no honest writer would; everything else goes through ``zipfile``.
 """
 
@@ -10,7 +11,15 @@ import struct
 import zipfile
 import zlib
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
+import pytest
+
+import pmm
+from pmm.train.checkpoint import load_checkpoint, save_checkpoint
+from tests.modules import Counter, Dense, Scale
 
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
@@ -117,3 +126,56 @@ def overlapping_zip(header, names, shared):
         + directory
         + _END.pack(b"PK\x05\x06", 0, 0, count, count, len(directory), len(body), 0)
     )
+
+
+#: A small model with params and state, saved by ``save_sample``.
+SAMPLE = pmm.Sequential(Scale(2.0), Dense(features=2), Counter())
+
+
+def save_sample(path):
+    """Save ``SAMPLE`` to ``path`` with ``input_shape=(3,)``; returns ``path``."""
+    params, state = SAMPLE.init(jax.random.key(0), (3,))
+    pmm.save(path, SAMPLE, params, state, input_shape=(3,))
+    return path
+
+
+def put_array(path, name, array, recorded=False):
+    """Store ``array`` as member ``<name>.npy`` of the file at ``path``; with ``recorded``, make
+    the header's record of ``name`` agree with it (so only checks beyond the record catch it)."""
+    contents = members(path)
+    contents[f"{name}.npy"] = npy(array)
+    if recorded:
+        header = header_json(contents)
+        header["arrays"][name].update(shape=list(array.shape), dtype=array.dtype.name)
+        contents["header.npy"] = header_npy(header)
+    return write_members(path, contents)
+
+
+def refused(load, path, reason):
+    """Assert that ``load(path)`` raises ``pmm.LoadError`` matching ``reason`` and naming
+    ``path``; returns the message."""
+    with pytest.raises(pmm.LoadError, match=reason) as caught:
+        load(path)
+    assert str(path) in str(caught.value)
+    return str(caught.value)
+
+
+_PARAMS = {"w": jnp.arange(6.0).reshape(3, 2), "b": jnp.zeros(2)}
+#: A training state (params, optimizer state, a counter) and history, saved by
+#: ``save_sample_checkpoint`` with the key ``jax.random.key(7)``.
+CHECKPOINT_STATE = (_PARAMS, optax.adam(1e-2).init(_PARAMS), jnp.int32(4))
+CHECKPOINT_HISTORY = {
+    "loss": np.linspace(1.0, 0.5, 4, dtype=np.float32),
+    "val_loss": np.ones(4, np.float32),
+}
+
+
+def save_sample_checkpoint(path, setup):
+    """Save the sample training state to ``path`` as a run of ``setup``; returns ``path``."""
+    save_checkpoint(path, CHECKPOINT_STATE, jax.random.key(7), CHECKPOINT_HISTORY, setup)
+    return path
+
+
+def load_sample_checkpoint(path, setup):
+    """``load_checkpoint`` of the sample training state from ``path`` for a run of ``setup``."""
+    return load_checkpoint(path, CHECKPOINT_STATE, setup)

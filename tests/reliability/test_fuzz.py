@@ -7,14 +7,12 @@ valid load, never another exception. ``fuzzing.py`` makes the mutants and counts
 """
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
 import pmm
-from pmm.train.checkpoint import load_checkpoint, save_checkpoint
 from tests.modules import Counter, Dense, Scale
+from tests.reliability import craft
 from tests.reliability.fuzzing import byte_mutations, header_mutants, tally
 
 MUTANTS = 300
@@ -24,9 +22,6 @@ MODEL = pmm.Sequential(
     Counter(),
     pmm.Parallel(first=pmm.Residual(Scale(0.5)), second=pmm.nn.MLP(hidden=(2,), features=1)),
 )
-PARAMS = {"w": jnp.arange(6.0).reshape(3, 2), "b": jnp.zeros(2)}
-CHECKPOINT_STATE = (PARAMS, optax.adam(1e-2).init(PARAMS), jnp.int32(4))
-HISTORY = {"loss": np.linspace(1.0, 0.5, 4, dtype=np.float32), "val_loss": np.ones(4, np.float32)}
 SETUP = {
     "samples": 30,
     "batch_size": 8,
@@ -71,19 +66,17 @@ def model_tallies(directory):
 
 def checkpoint_tallies(directory):
     """Outcome counts for byte and header mutants of a checkpoint."""
-    original = directory / "run.ckpt"
-    rng = jax.random.key(7)
-    save_checkpoint(original, CHECKPOINT_STATE, rng, HISTORY, SETUP)
+    original = craft.save_sample_checkpoint(directory / "run.ckpt", SETUP)
 
     def load(path):
-        return load_checkpoint(path, CHECKPOINT_STATE, SETUP)
+        return craft.load_sample_checkpoint(path, SETUP)
 
     def same(loaded):
         state, key, history = loaded
         return (
-            _identical(state, CHECKPOINT_STATE)
-            and _identical(jax.random.key_data(key), jax.random.key_data(rng))
-            and _identical(history, HISTORY)
+            _identical(state, craft.CHECKPOINT_STATE)
+            and _identical(jax.random.key_data(key), jax.random.key_data(jax.random.key(7)))
+            and _identical(history, craft.CHECKPOINT_HISTORY)
         )
 
     target = directory / "mutant.ckpt"

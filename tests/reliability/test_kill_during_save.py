@@ -14,18 +14,16 @@ import sys
 import threading
 import time
 
-import jax
 import numpy as np
 import pytest
 
 import pmm
-from tests.modules import Counter, Dense, Scale
+from tests.reliability import craft
 from tests.reliability.measured import ROOT
 from tests.test_train_checkpoint import assert_same_result, train
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
-MODEL = pmm.Sequential(Scale(2.0), Dense(features=2), Counter())
 #: The child's deadline: a child that never reaches its stall is killed after this many seconds.
 DEADLINE = 120
 
@@ -76,17 +74,14 @@ pmm.save(sys.argv[1], Scale(5.0), {"s": jnp.ones(3)})
 
 @pytest.fixture
 def saved(tmp_path):
-    path = tmp_path / "model.pmm"
-    params, state = MODEL.init(jax.random.key(0), (3,))
-    pmm.save(path, MODEL, params, state, input_shape=(3,))
-    return path
+    return craft.save_sample(tmp_path / "model.pmm")
 
 
 def test_a_process_killed_mid_save_keeps_the_previous_file(saved):
     before = saved.read_bytes()
     _kill_while_writing(_SAVE, saved)
     assert saved.read_bytes() == before
-    assert pmm.load(saved)[0] == MODEL
+    assert pmm.load(saved)[0] == craft.SAMPLE
     assert len(os.listdir(saved.parent)) == 2  # the killed writer's temporary file stays ...
 
 
@@ -115,6 +110,7 @@ train(sys.argv[1], checkpoint_every=2)
 """
 
 
+@pytest.mark.slow
 def test_a_run_killed_while_writing_a_checkpoint_resumes_bit_identical(tmp_path):
     path = tmp_path / "run.ckpt"
     _kill_while_writing(_TRAIN, path)  # killed while writing the checkpoint of epoch 6
