@@ -85,7 +85,10 @@ def save(
         ``path`` is not a path; a hyperparameter, container or leaf that a pmm file cannot hold,
         or a 64-bit leaf while ``jax_enable_x64`` is off (``pmm.load`` could not load it back).
     ValueError
-        ``input_shape`` is not a ``DataShape``.
+        ``input_shape`` is not a ``DataShape``, or the header would exceed 16 MiB (millions of
+        modules or arrays), more than ``pmm.load`` reads.
+    IsADirectoryError, FileExistsError
+        ``path`` is a directory, or a device, FIFO or socket (never replaced).
     pmm.ShapeError
         ``params``/``state`` differ from what ``module.init`` builds for ``input_shape``.
 

@@ -32,6 +32,7 @@ FORMAT_VERSION = 2
 #: Differences a setup mismatch lists before "and N more"; characters shown of each value.
 _SHOWN_DIFFERENCES = 6
 _SHOWN_CHARACTERS = 40
+_AFRESH = "To start afresh, pass resume=False or delete the file"
 
 
 def save_checkpoint(
@@ -84,7 +85,7 @@ def load_checkpoint(
     try:
         with open_file(name, FORMAT) as stored:
             header = _checked_header(stored.header)
-            _check_setup(name, header["setup"], _jsonable(setup, "setup"))
+            _check_setup(header["setup"], _jsonable(setup, "setup"))
             leaves, treedef = jax.tree_util.tree_flatten_with_path(template)
             _check_members(header, len(leaves))
             _check_leaves(header["arrays"], leaves)
@@ -95,12 +96,12 @@ def load_checkpoint(
         _check_history(history)
     except FileProblem as problem:
         raise LoadError(
-            f"cannot resume from checkpoint {name!r}: {shortened(str(problem))}"
+            f"cannot resume from checkpoint {name!r}: {shortened(str(problem))}. {_AFRESH}"
         ) from problem.__cause__
     except (RecursionError, MemoryError) as error:
         raise LoadError(
             f"cannot resume from checkpoint {name!r}: its header is too large or nests too "
-            f"deeply ({type(error).__name__})"
+            f"deeply ({type(error).__name__}). {_AFRESH}"
         ) from None
     return jax.tree.unflatten(treedef, state), rng, history
 
@@ -111,7 +112,7 @@ def _checked_header(header: dict[str, Any]) -> dict[str, Any]:
     if type(version) is not int or version != FORMAT_VERSION:
         raise FileProblem(
             f"it is of checkpoint format version {version!r}, but this pmm reads version "
-            f"{FORMAT_VERSION}; start afresh with resume=False"
+            f"{FORMAT_VERSION}"
         )
     fields = {"setup": dict, "rng_impl": str, "history": list}
     for field, kind in fields.items():
@@ -171,14 +172,14 @@ def _check_history(history: dict[str, np.ndarray]) -> None:
         raise FileProblem(f"its history series differ in length ({sorted(lengths)}; malformed)")
 
 
-def _check_setup(path: str, saved: dict[str, Any], now: dict[str, Any]) -> None:
+def _check_setup(saved: dict[str, Any], now: dict[str, Any]) -> None:
     differences = _differences(saved, now, "")
     if differences:
         shown = "; ".join(differences[:_SHOWN_DIFFERENCES])
         more = len(differences) - _SHOWN_DIFFERENCES
         raise FileProblem(
-            f"it was written by another run: {shown}{f'; and {more} more' if more > 0 else ''}. "
-            f"Resume with the same setup, or start afresh: pass resume=False or delete {path}"
+            f"it was written by another run: {shown}{f'; and {more} more' if more > 0 else ''}; "
+            "resume with the same setup"
         )
 
 
