@@ -115,3 +115,12 @@ def test_a_format_version_2_file_still_loads(tmp_path):
     pmm.save(path, Scale(), {"s": jnp.ones(3)}, input_shape=(3,))
     craft.with_header(path, lambda h: h.update(format_version=2))
     assert pmm.load(path)[0] == Scale()
+
+
+def test_a_user_embedding_before_a_built_in_layer_round_trips_with_integer_ids(tmp_path):
+    model = Embed() >> pmm.nn.Linear(features=2)
+    params, state = model.init(jax.random.key(0), IDS)
+    pmm.save(tmp_path / "m.pmm", model, params, state, input_shape=IDS)
+    loaded, loaded_params, _ = pmm.load(tmp_path / "m.pmm")
+    ids = jnp.arange(24).reshape(2, 12) % 10
+    np.testing.assert_array_equal(loaded(loaded_params, ids)[0], model(params, ids)[0])

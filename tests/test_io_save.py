@@ -131,3 +131,10 @@ def test_a_class_defined_in_main_with_a_chosen_name_saves_without_a_warning(tmp_
         __module__ = "__main__"
 
     pmm.save(tmp_path / "m.pmm", Named(), ())  # filterwarnings = error: a warning would fail
+
+
+def test_a_checked_model_saves_as_the_plain_model_at_any_depth(tmp_path):
+    model = pmm.checked(pmm.Sequential(pmm.checked(Scale(3.0)), pmm.nn.Tanh()))
+    params, state = model.init(jax.random.key(0), (2,))
+    pmm.save(tmp_path / "m.pmm", model, params, state, input_shape=(2,))
+    assert pmm.load(tmp_path / "m.pmm")[0] == pmm.Sequential(Scale(3.0), pmm.nn.Tanh())

@@ -15,6 +15,7 @@ from typing import Any
 
 from jax.tree_util import DictKey, SequenceKey, keystr
 
+from pmm.checked import Checked
 from pmm.io.problem import FileProblem
 from pmm.module import Module, registered_class, registry_name
 from pmm.typing import HyperParams
@@ -25,7 +26,13 @@ _SPECIAL_FLOATS = ("nan", "inf", "-inf")
 
 
 def encode_module(module: Module) -> dict[str, Any]:
-    """The JSON form of ``module`` and its children; ``TypeError`` for values JSON cannot hold."""
+    """The JSON form of ``module`` and its children; ``TypeError`` for values JSON cannot hold.
+
+    A ``pmm.checked`` module is written as the plain model it wraps (its params are the model's),
+    so a file never holds ``Checked``: wrap the loaded model again to check it.
+    """
+    if isinstance(module, Checked):
+        return encode_module(module.model)
     cls = type(module)
     name = registry_name(cls)
     try:

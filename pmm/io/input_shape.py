@@ -26,11 +26,6 @@ from pmm.shapes import is_shape, validate_shape
 from pmm.typing import DataShape
 
 
-def is_shape_leaf(node: Any) -> bool:
-    """Whether ``node`` is a leaf of a ``DataShape``: a shape tuple or a ``ShapeDtypeStruct``."""
-    return isinstance(node, jax.ShapeDtypeStruct) or is_shape(node)
-
-
 def encode_input_shape(input_shape: Any) -> Any:
     """The JSON form of ``input_shape``.
 
@@ -38,13 +33,8 @@ def encode_input_shape(input_shape: Any) -> Any:
     a pmm file cannot hold or this JAX configuration could not load back (64-bit types while
     ``jax_enable_x64`` is off).
     """
-    untyped = jax.tree.map(
-        lambda leaf: tuple(leaf.shape) if isinstance(leaf, jax.ShapeDtypeStruct) else leaf,
-        input_shape,
-        is_leaf=is_shape_leaf,
-    )
-    validate_shape(untyped)
-    return encode_tree(input_shape, _encode_leaf, is_shape_leaf, "input_shape")
+    validate_shape(input_shape)
+    return encode_tree(input_shape, _encode_leaf, is_shape, "input_shape")
 
 
 def _encode_leaf(leaf: Any, where: str) -> dict[str, Any]:
