@@ -101,7 +101,7 @@ def test_the_checkpoint_is_a_zip_of_arrays_with_a_json_header(tmp_path):
     train(path, epochs=2)
     assert zipfile.is_zipfile(path)
     with np.load(path, allow_pickle=False) as archive:
-        header = json.loads(str(archive["header"]))
+        header = json.loads(archive["header"].tobytes())
         assert header["format"] == "pmm-checkpoint"
         assert header["setup"] == {"samples": 30, "batch_size": 8}
         assert archive["history_loss"].shape == (2,)
