@@ -26,7 +26,14 @@ from pmm.matrix import (
 )
 from pmm.module import Module, Parameterless, register, registered_class, registry_name
 from pmm.paths import ParamPath, parameter_paths
-from pmm.train import FitResult, fit, predict
+from pmm.train import (
+    FitResult,
+    TrainStep,
+    conjugate_complex_grads,
+    fit,
+    make_train_step,
+    predict,
+)
 
 __version__ = "0.1.0"
 
@@ -57,9 +64,12 @@ __all__ = [
     "Select",
     "Sequential",
     "ShapeError",
+    "TrainStep",
     "__version__",
+    "conjugate_complex_grads",
     "fit",
     "load",
+    "make_train_step",
     "nn",
     "parameter_paths",
     "predict",
