@@ -6,6 +6,7 @@ builds ``(params, state)``.
 """
 
 from pmm import matrix, nn, typing
+from pmm.checked import Checked, checked
 from pmm.checks import set_shape_checks, shape_checks, shape_checks_enabled
 from pmm.combinators import Concatenate, Parallel, Residual, Select, Sequential
 from pmm.composite import Composite
@@ -50,6 +51,7 @@ __all__ = [
     "LowRankAffineHermitianMatrix",
     "TransitionAmplitudeSum",
     "matrix",
+    "Checked",
     "Composite",
     "Concatenate",
     "FitResult",
@@ -66,6 +68,7 @@ __all__ = [
     "ShapeError",
     "TrainStep",
     "__version__",
+    "checked",
     "conjugate_complex_grads",
     "fit",
     "load",

@@ -1,8 +1,9 @@
-"""Parameter dtypes for the layers: canonical names, the float64 switch, and initialisation.
+"""Parameter dtypes for the layers: canonical names, the float64 switch, and random draws.
 
 Layers store their ``dtype`` hyperparameter as a canonical string (``"float32"``, ``"float64"``,
-``"complex64"`` or ``"complex128"``), check at ``init`` that JAX can hold it, and draw real or
-complex parameters through ``normal``.
+``"complex64"``, ``"complex128"``, or the half-precision ``"bfloat16"`` and ``"float16"``), check
+at ``init`` that JAX can hold it, and draw real or complex parameters through ``normal`` and
+``uniform``.
 
 Examples
 --------
@@ -16,10 +17,12 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 #: The parameter dtypes every layer accepts.
 DTYPES = ("float32", "float64", "complex64", "complex128")
+
+#: The half-precision dtypes; random draws for them are made in float32 and rounded.
+HALF_DTYPES = ("bfloat16", "float16")
 
 
 def canonical_dtype(value: Any, field: str, owner: str) -> str:
@@ -52,7 +55,7 @@ def check_x64(dtype: str, owner: str) -> None:
 
 def real_dtype(dtype: str) -> str:
     """The real dtype of the same precision: ``"complex64"`` gives ``"float32"``."""
-    return np.finfo(np.dtype(dtype)).dtype.name
+    return {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
 
 
 def normal(key: Any, shape: tuple[int, ...], dtype: str, variance: float) -> jax.Array:
@@ -61,8 +64,28 @@ def normal(key: Any, shape: tuple[int, ...], dtype: str, variance: float) -> jax
     Complex dtypes draw the real and the imaginary part independently, each with variance
     ``variance / 2``.
     """
+    return _draw(jax.random.normal, key, shape, dtype, float(variance))
+
+
+def uniform(key: Any, shape: tuple[int, ...], dtype: str, variance: float) -> jax.Array:
+    """Draws uniform on ``[-a, a]`` with ``a = sqrt(3 variance)``, so that ``E|x|^2 = variance``.
+
+    Complex dtypes draw the real and the imaginary part independently, each with variance
+    ``variance / 2``.
+    """
+
+    def unit(key: Any, shape: tuple[int, ...], dtype: str) -> jax.Array:
+        return jax.random.uniform(key, shape, dtype, -(3.0**0.5), 3.0**0.5)
+
+    return _draw(unit, key, shape, dtype, float(variance))
+
+
+def _draw(unit: Any, key: Any, shape: tuple[int, ...], dtype: str, variance: float) -> jax.Array:
+    """``unit`` (draws of variance one) scaled to ``variance``, real or complex, in ``dtype``."""
     real = real_dtype(dtype)
+    if real in HALF_DTYPES:
+        return (unit(key, shape, "float32") * variance**0.5).astype(dtype)
     if real == dtype:
-        return jax.random.normal(key, shape, real) * float(variance) ** 0.5
-    parts = jax.random.normal(key, (2, *shape), real) * float(variance / 2) ** 0.5
+        return unit(key, shape, real) * variance**0.5
+    parts = unit(key, (2, *shape), real) * (variance / 2) ** 0.5
     return jax.lax.complex(parts[0], parts[1])

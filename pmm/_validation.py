@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 
 from pmm.errors import ShapeError
-from pmm.shapes import is_shape, validate_shape
+from pmm.shapes import dims, is_shape, validate_shape
 from pmm.typing import ArrayDataShape
-
 
 #: No array larger than this (one pebibyte) can exist on any machine; XLA aborts the whole process
 #: on sizes that overflow its 64-bit byte counts, so layers refuse such arrays before asking it.
@@ -87,14 +86,15 @@ def check_bool(value: Any, field: str, owner: str) -> None:
 
 
 def array_shape(input_shape: Any, owner: str) -> ArrayDataShape:
-    """``input_shape`` if it is the shape of one array; ``ShapeError`` for a tree of shapes."""
+    """The sizes of ``input_shape`` if it is the shape of one array (a tuple, or the ``shape`` of
+    a ``jax.ShapeDtypeStruct``); ``ShapeError`` for a tree of shapes."""
     validate_shape(input_shape)
     if not is_shape(input_shape):
         raise ShapeError(
             f"{owner} acts on one array, but input_shape is the tree {input_shape!r}; "
             "pick one leaf first (pmm.Select) or join the leaves (pmm.Concatenate)"
         )
-    return input_shape
+    return dims(input_shape)
 
 
 def feature_size(input_shape: Any, owner: str) -> int:

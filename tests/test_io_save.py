@@ -34,7 +34,7 @@ class Renamed(Stateless, register_as="lab.Renamed"):
     """Registered under a chosen name."""
 
 
-@pytest.mark.parametrize("value", [frozenset({1}), np.float32(1.0), b"bytes", (1, object())])
+@pytest.mark.parametrize("value", [frozenset({1}), b"bytes", (1, object())])
 def test_a_hyperparameter_of_an_unsupported_type_is_refused(tmp_path, value):
     with pytest.raises(TypeError, match=r"hyperparameter tests\.test_io_save\.Stateless\.value"):
         pmm.save(tmp_path / "m.pmm", Stateless(value), ())

@@ -44,6 +44,7 @@ from pmm.nn.activations import (
 from pmm.nn.constant import Constant
 from pmm.nn.dropout import Dropout
 from pmm.nn.einsum import Einsum
+from pmm.nn.initializers import INITIALIZERS
 from pmm.nn.linear import Bias, Linear
 from pmm.nn.mlp import MLP
 from pmm.nn.normalization import BatchNorm, LayerNorm
@@ -55,6 +56,7 @@ __all__ = [
     "ELU",
     "GELU",
     "GLU",
+    "INITIALIZERS",
     "MLP",
     "SELU",
     "Activation",

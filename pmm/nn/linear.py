@@ -13,9 +13,10 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
-from pmm._dtypes import canonical_dtype, check_x64, normal
-from pmm._validation import check_bool, check_int, feature_size, known_shape
+from pmm._dtypes import canonical_dtype, check_x64
+from pmm._validation import array_shape, check_bool, check_int, feature_size, known_shape
 from pmm.module import Module
+from pmm.nn.initializers import check_initializer, initialize
 from pmm.typing import DataShape, DictParams, State
 
 
@@ -23,8 +24,10 @@ class Linear(Module):
     """``data @ weight + bias`` on the last axis of one array.
 
     Parameters ``{"weight": (in, features), "bias": (features,)}`` (no ``"bias"`` when
-    ``use_bias=False``). The weight is LeCun-normal, variance ``1 / in``; complex dtypes draw the
-    real and imaginary parts each with variance ``1 / (2 in)``. The bias starts at zero.
+    ``use_bias=False``). The weight is drawn by ``kernel_init`` (a name from
+    ``pmm.nn.initializers.INITIALIZERS``, with ``fan_in = in`` and ``fan_out = features``); the
+    default ``"lecun_normal"`` has variance ``1 / in``, and complex dtypes draw the real and
+    imaginary parts each with variance ``1 / (2 in)``. The bias starts at zero.
 
     Shapes: ``(batch, *rest, in)`` to ``(batch, *rest, features)``.
 
@@ -32,22 +35,34 @@ class Linear(Module):
     --------
     >>> Linear(features=4).output_shape((None, 3))
     (None, 4)
+    >>> Linear(features=2, kernel_init="zeros").init(jax.random.key(0), (3,))[0]["weight"].sum()
+    Array(0., dtype=float32)
     """
 
     features: int
     use_bias: bool = True
     dtype: str = "float32"
+    kernel_init: str = "lecun_normal"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dtype", canonical_dtype(self.dtype, "dtype", "Linear"))
         super().__post_init__()
         check_int(self.features, "features", "Linear", minimum=1)
         check_bool(self.use_bias, "use_bias", "Linear")
+        check_initializer(self.kernel_init, "kernel_init", "Linear")
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
         size = feature_size(input_shape, "Linear")
-        params = {"weight": normal(rng, (size, self.features), self.dtype, variance=1 / size)}
+        weight = initialize(
+            self.kernel_init,
+            rng,
+            (size, self.features),
+            self.dtype,
+            fan_in=size,
+            fan_out=self.features,
+        )
+        params = {"weight": weight}
         if self.use_bias:
             params["bias"] = jnp.zeros((self.features,), self.dtype)
         return params, ()
@@ -67,7 +82,7 @@ class Linear(Module):
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         feature_size(input_shape, "Linear")
-        return (*input_shape[:-1], self.features)
+        return (*array_shape(input_shape, "Linear")[:-1], self.features)
 
 
 class Bias(Module):
