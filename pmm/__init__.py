@@ -30,7 +30,14 @@ from pmm.module import Module, Parameterless, register, registered_class, regist
 from pmm.paths import ParamPath, parameter_paths
 from pmm.precision import cast
 from pmm.summary import Summary, SummaryRow, count_params, summary
-from pmm.train import FitResult, fit, predict
+from pmm.train import (
+    FitResult,
+    TrainStep,
+    conjugate_complex_grads,
+    fit,
+    make_train_step,
+    predict,
+)
 
 __version__ = "0.1.0"
 
@@ -65,12 +72,15 @@ __all__ = [
     "ShapeError",
     "Summary",
     "SummaryRow",
+    "TrainStep",
     "__version__",
     "cast",
     "checked",
+    "conjugate_complex_grads",
     "count_params",
     "fit",
     "load",
+    "make_train_step",
     "nn",
     "parameter_paths",
     "predict",
