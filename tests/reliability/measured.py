@@ -1,9 +1,12 @@
 """Loading files in a fresh Python process, measuring each load's time and peak memory growth.
 
-Each case's numbers come from the child itself: ``time.perf_counter`` around the load, and
-the growth of ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (the peak resident set) over its
-value just before. A watchdog thread ends the child if its peak passes ``MEMORY_CAP_MB``, so a
-regression cannot exhaust the machine, and the parent's timeout ends a child that hangs.
+Each case's numbers come from the child itself: ``time.perf_counter`` around the load, and the
+growth of the peak resident set over its value just before. The peak is the largest resident
+size a watchdog thread samples every millisecond from ``/proc/self/statm`` (not
+``getrusage``'s ``ru_maxrss``, which a child inherits from the parent it was forked from: after a
+long test session that alone can pass the cap). The watchdog ends the child if its peak passes
+``MEMORY_CAP_MB``, so a regression cannot exhaust the machine, and the parent's timeout ends a
+child that hangs.
 """
 
 import json
@@ -15,20 +18,26 @@ ROOT = pathlib.Path(__file__).parents[2]
 MEMORY_CAP_MB = 1500
 
 _CHILD = """
-import json, resource, sys, threading, time, os
+import json, sys, threading, time, os
 import jax, numpy as np, pmm
 
-SCALE = 1024 * 1024 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, else KiB
+PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
+PEAK = [0.0]
+
+def resident_mb():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * PAGE_MB
 
 def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / SCALE
+    PEAK[0] = max(PEAK[0], resident_mb())
+    return PEAK[0]
 
 def watchdog():
     while True:
         if peak_mb() > {cap}:
-            print(json.dumps({{"watchdog": peak_mb()}}), flush=True)
+            print(json.dumps({{"watchdog": PEAK[0]}}), flush=True)
             os._exit(99)
-        time.sleep(0.005)
+        time.sleep(0.001)
 
 threading.Thread(target=watchdog, daemon=True).start()
 for case, path in json.loads(sys.argv[1]):
