@@ -20,6 +20,7 @@ SUITES = {
     "checks": ("benchmarks.bench_checks", "d"),
     "io": ("benchmarks.bench_io", "e"),
     "scaling": ("benchmarks.bench_scaling", "f"),
+    "graph": ("benchmarks.bench_graph", "g"),
     "sequence": ("benchmarks.bench_sequence", "hi"),
 }
 LETTERS = {letter: suite for suite, (_, letters) in SUITES.items() for letter in letters}

@@ -3,7 +3,8 @@
 A composite's spec keeps its own readable hyperparameters (``MLP(hidden=(64, 64))``) while its
 ``init``, ``apply`` and ``output_shape`` are those of the module ``build()`` returns, so its
 params are that module's. The built module is cached per spec at module level (specs are
-hashable), so the spec itself still holds nothing but hyperparameters.
+hashable) while some equal spec lives, so the spec itself still holds nothing but
+hyperparameters.
 
 Examples
 --------
@@ -17,7 +18,7 @@ Examples
 """
 
 import abc
-import functools
+import weakref
 from typing import Any
 
 from pmm._calls import call_child, traced
@@ -77,6 +78,14 @@ class Composite(Module):
             return self.built.output_shape(input_shape)
 
 
-@functools.lru_cache(maxsize=1024)
+#: The built module of each live composite spec; equal specs share one entry, and an entry goes
+#: once no spec equal to its key is left (a refused, huge spec from a file is not kept).
+_BUILT: "weakref.WeakKeyDictionary[Composite, Module]" = weakref.WeakKeyDictionary()
+
+
 def _built(composite: Composite) -> Module:
-    return composite.build()
+    try:
+        return _BUILT[composite]
+    except KeyError:
+        built = _BUILT[composite] = composite.build()
+        return built

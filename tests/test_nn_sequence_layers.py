@@ -161,9 +161,7 @@ def test_an_ensemble_over_stacked_params_equals_each_member(module, input_shape,
 def test_save_and_load_give_back_the_same_model_and_arrays(module, input_shape, tmp_path, x64):
     params, state = random_params(module, input_shape, scale=0.5), ()
     path = tmp_path / "model.pmm"
-    # pmm.save records input shapes of plain tuples; typed ones (ids, masks) are left out.
-    typed = pmm.shapes.is_typed(input_shape)
-    pmm.save(path, module, params, state, input_shape=None if typed else input_shape)
+    pmm.save(path, module, params, state, input_shape=input_shape)  # typed ones included
     loaded, loaded_params, loaded_state = pmm.load(path)
     assert loaded == module
     jax.tree.map(np.testing.assert_array_equal, (loaded_params, loaded_state), (params, state))

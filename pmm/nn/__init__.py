@@ -41,6 +41,7 @@ from pmm.nn.activations import (
     Swish,
     Tanh,
 )
+from pmm.nn.affine_tensor import AffineTensor
 from pmm.nn.attention import MultiHeadAttention
 from pmm.nn.constant import Constant
 from pmm.nn.dropout import Dropout
@@ -51,7 +52,9 @@ from pmm.nn.group_norm import GroupNorm
 from pmm.nn.gru import GRUCell
 from pmm.nn.initializers import INITIALIZERS
 from pmm.nn.linear import Bias, Linear
+from pmm.nn.logsumexp import LogSumExp
 from pmm.nn.lstm import LSTMCell
+from pmm.nn.matmul import MatMul
 from pmm.nn.mlp import MLP
 from pmm.nn.normalization import BatchNorm, LayerNorm
 from pmm.nn.prelu import PReLU
@@ -59,6 +62,8 @@ from pmm.nn.recurrent_cell import RecurrentCell
 from pmm.nn.reshape import Flatten, Reshape
 from pmm.nn.rms_norm import RMSNorm
 from pmm.nn.scan import Scan
+from pmm.nn.standardize import Standardize
+from pmm.nn.tree_flatten import TreeFlatten, TreeUnflatten
 
 __all__ = [
     "ACTIVATIONS",
@@ -72,6 +77,7 @@ __all__ = [
     "MLP",
     "SELU",
     "Activation",
+    "AffineTensor",
     "BatchNorm",
     "Bias",
     "Constant",
@@ -92,6 +98,8 @@ __all__ = [
     "Linear",
     "LogSigmoid",
     "LogSoftmax",
+    "LogSumExp",
+    "MatMul",
     "Mish",
     "MultiHeadAttention",
     "PReLU",
@@ -109,6 +117,9 @@ __all__ = [
     "SparsePlus",
     "SparseSigmoid",
     "Squareplus",
+    "Standardize",
     "Swish",
     "Tanh",
+    "TreeFlatten",
+    "TreeUnflatten",
 ]
