@@ -14,26 +14,17 @@ Examples
 >>> model, params, state = pmm.load("model.pmm")  # doctest: +SKIP
 """
 
-import json
 import os
 from typing import Any
 
-import jax
-import numpy as np
-
-from pmm._atomic import atomic_write
 from pmm.errors import LoadError, ShapeError
-from pmm.io.archive import (
-    DTYPES,
-    HEADER_MEMBER,
-    FileProblem,
-    from_stored,
-    member_names,
+from pmm.io.archive import FileProblem
+from pmm.io.document import (
+    is_size_list,
     open_archive,
-    read_member,
-    stored_dtype,
-    to_stored,
-    write_archive,
+    read_header,
+    read_trees,
+    write_document,
 )
 from pmm.io.header import (
     FORMAT_VERSION,
@@ -49,9 +40,6 @@ from pmm.shapes import is_shape, validate_shape
 from pmm.typing import DataShape, Params, State
 
 __all__ = ["FORMAT_VERSION", "load", "save"]
-
-#: A header is a few kilobytes per thousand modules; anything near this is not a pmm header.
-_MAX_HEADER_BYTES = 1 << 26
 
 
 def save(
@@ -92,17 +80,6 @@ def save(
     >>> pmm.save("linear.pmm", linear, params, input_shape=(3,))  # doctest: +SKIP
     """
     module_json = _encode_loadable(module)
-    arrays: dict[str, np.ndarray] = {}
-    records: dict[str, dict[str, Any]] = {}
-
-    def store(leaf: Any, where: str) -> dict[str, str]:
-        name = f"{where.partition('[')[0]}/{len(arrays)}"
-        arrays[name], dtype = to_stored(leaf, where)
-        records[name] = {"path": where, "dtype": dtype, "shape": list(arrays[name].shape)}
-        return {"array": name}
-
-    params_json = encode_tree(params, store, lambda _: False, "params")
-    state_json = encode_tree(state, store, lambda _: False, "state")
     shape_json = None
     if input_shape is not None:
         validate_shape(input_shape)
@@ -113,16 +90,11 @@ def save(
     header = {
         "format": "pmm",
         "format_version": FORMAT_VERSION,
-        "pmm_version": _pmm_version(),
+        "pmm_version": pmm_version(),
         "module": module_json,
         "input_shape": shape_json,
-        "params": params_json,
-        "state": state_json,
-        "arrays": records,
     }
-    header_bytes = json.dumps(header, allow_nan=False).encode()
-    with atomic_write(path) as file:
-        write_archive(file, header_bytes, arrays)
+    write_document(path, header, {"params": params, "state": state})
 
 
 def _encode_loadable(module: Module) -> dict[str, Any]:
@@ -173,18 +145,7 @@ def _load(path: str | os.PathLike[str]) -> tuple[Module, Params, State]:
     with open_archive(path) as archive:
         header = _read_header(archive)
         module = decode_module(header["module"])
-        records = header["arrays"]
-        _check_members(set(records), member_names(archive))
-        loaded = {
-            name: from_stored(
-                read_member(archive, name, stored_dtype(record["dtype"]), tuple(record["shape"])),
-                record["dtype"],
-            )
-            for name, record in records.items()
-        }
-    params, state = (_decode_arrays(header[key], loaded, key) for key in ("params", "state"))
-    if loaded:
-        raise FileProblem(f"the header records arrays that no tree uses: {sorted(loaded)}")
+        params, state = read_trees(archive, header, ("params", "state"))
     if header["input_shape"] is not None:
         input_shape = decode_tree(header["input_shape"], _decode_shape, "input_shape")
         try:
@@ -200,66 +161,24 @@ def _load(path: str | os.PathLike[str]) -> tuple[Module, Params, State]:
 
 def _read_header(archive: Any) -> dict[str, Any]:
     """The header JSON, upgraded to the current format and checked for the fields load uses."""
-    if f"{HEADER_MEMBER}.npy" not in archive.namelist():
-        raise FileProblem("no header.npy member: not a pmm file")
-    if archive.getinfo(f"{HEADER_MEMBER}.npy").file_size > _MAX_HEADER_BYTES:
-        raise FileProblem(f"header.npy is larger than {_MAX_HEADER_BYTES} bytes: not a pmm header")
-    raw = read_member(archive, HEADER_MEMBER, np.dtype(np.uint8), None)
-    try:
-        header = json.loads(raw.tobytes().decode())
-    except ValueError as error:
-        raise FileProblem(f"header.npy is not UTF-8 JSON ({error})") from None
-    if not isinstance(header, dict) or header.get("format") != "pmm":
+    header = read_header(archive)
+    if header.get("format") != "pmm":
         raise FileProblem('header.npy is not a pmm header (no "format": "pmm")')
     header = upgrade_header(header)
     missing = {"module", "params", "state", "arrays", "input_shape"} - set(header)
-    if missing or not isinstance(header["arrays"], dict):
-        raise FileProblem(f"the header is malformed (missing {sorted(missing) or ['arrays']})")
-    for name, record in header["arrays"].items():
-        if (
-            not isinstance(record, dict)
-            or record.get("dtype") not in DTYPES
-            or not _is_size_list(record.get("shape"))
-        ):
-            raise FileProblem(f"the header's record of array {name!r} is malformed")
-        if jax.dtypes.canonicalize_dtype(DTYPES[record["dtype"]]) != DTYPES[record["dtype"]]:
-            raise FileProblem(
-                f"{record.get('path', name)} is {record['dtype']}, which needs 64-bit JAX: call "
-                "jax.config.update('jax_enable_x64', True) before loading"
-            )
+    if missing:
+        raise FileProblem(f"the header is malformed (missing {sorted(missing)})")
     return header
 
 
-def _check_members(recorded: set[str], present: set[str]) -> None:
-    missing, extra = sorted(recorded - present), sorted(present - recorded)
-    if missing:
-        raise FileProblem(f"arrays recorded in the header are missing: {missing}")
-    if extra:
-        raise FileProblem(f"the archive holds arrays the header does not record: {extra}")
-
-
-def _decode_arrays(tree: Any, loaded: dict[str, np.ndarray], root: str) -> Any:
-    def leaf(tag: str, value: Any, where: str) -> jax.Array:
-        if tag != "array" or value not in loaded:
-            raise FileProblem(f"header entry at {where} names no recorded array")
-        return jax.device_put(loaded.pop(value))  # adopts the aligned buffer: no copy on CPU
-
-    return decode_tree(tree, leaf, root)
-
-
 def _decode_shape(tag: str, value: Any, where: str) -> tuple[int | None, ...]:
-    if tag != "shape" or not _is_size_list(value, allow_none=True):
+    if tag != "shape" or not is_size_list(value, allow_none=True):
         raise FileProblem(f"header entry at {where} is not a shape")
     return tuple(value)
 
 
-def _is_size_list(value: Any, allow_none: bool = False) -> bool:
-    return isinstance(value, list) and all(
-        (size is None and allow_none) or (type(size) is int and size >= 0) for size in value
-    )
-
-
-def _pmm_version() -> str:
+def pmm_version() -> str:
+    """The version of pmm that writes files (``pmm.__version__``)."""
     from pmm import __version__
 
     return __version__
