@@ -5,7 +5,7 @@ Every module is a frozen spec of hyperparameters and is itself the pure callable
 builds ``(params, state)``.
 """
 
-from pmm import matrix, nn, preprocessing, typing
+from pmm import conformal, matrix, nn, preprocessing, typing
 from pmm.checked import Checked, checked
 from pmm.checks import set_shape_checks, shape_checks, shape_checks_enabled
 from pmm.combinators import Concatenate, Parallel, Residual, Select, Sequential
@@ -61,6 +61,7 @@ __all__ = [
     "ShapeError",
     "__version__",
     "checked",
+    "conformal",
     "fit",
     "load",
     "nn",

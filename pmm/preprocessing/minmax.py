@@ -10,11 +10,12 @@ Array([[0.],
        [1.]], dtype=float32)
 """
 
+import math
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 
+from pmm._validation import check_interval
 from pmm.preprocessing.columns import constant_columns
 from pmm.preprocessing.scaler import Scaler
 
@@ -38,11 +39,10 @@ class MinMaxScaler(Scaler):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not _is_range(self.feature_range):
-            raise ValueError(
-                f"field 'feature_range' of MinMaxScaler is {self.feature_range!r}; give a pair "
-                "of finite numbers (low, high) with low < high, e.g. (0, 1)"
-            )
+        check_interval(
+            self.feature_range, "feature_range", "MinMaxScaler", (-math.inf, math.inf),
+            "a pair of finite numbers (low, high) with low < high, e.g. (0, 1)",
+        )  # fmt: skip
 
     def summarise(self, chunks: Iterator[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         low, high = self.feature_range
@@ -56,13 +56,3 @@ class MinMaxScaler(Scaler):
         constant = constant_columns(span, np.maximum(abs(smallest), abs(largest)))
         scale = np.where(constant, 1.0, span / (high - low))
         return smallest - low * scale, scale
-
-
-def _is_range(value: Any) -> bool:
-    return (
-        isinstance(value, tuple)
-        and len(value) == 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        and all(np.isfinite(value))
-        and value[0] < value[1]
-    )

@@ -15,10 +15,10 @@ Examples
 """
 
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 
+from pmm._validation import check_interval
 from pmm.preprocessing.columns import constant_columns
 from pmm.preprocessing.scaler import Scaler
 
@@ -41,11 +41,10 @@ class RobustScaler(Scaler):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not _is_percent_range(self.quantile_range):
-            raise ValueError(
-                f"field 'quantile_range' of RobustScaler is {self.quantile_range!r}; give two "
-                "percentages (low, high) with 0 <= low < high <= 100, e.g. (25, 75)"
-            )
+        check_interval(
+            self.quantile_range, "quantile_range", "RobustScaler", (0, 100),
+            "two percentages (low, high) with 0 <= low < high <= 100, e.g. (25, 75)",
+        )  # fmt: skip
 
     def summarise(self, chunks: Iterator[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         low, high = self.quantile_range
@@ -53,12 +52,3 @@ class RobustScaler(Scaler):
         q_low, median, q_high = np.quantile(values, [low / 100, 0.5, high / 100], axis=0)
         spread = q_high - q_low
         return median, np.where(constant_columns(spread, median), 1.0, spread)
-
-
-def _is_percent_range(value: Any) -> bool:
-    return (
-        isinstance(value, tuple)
-        and len(value) == 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        and 0 <= value[0] < value[1] <= 100
-    )
