@@ -62,6 +62,16 @@ def test_aps_scores_add_the_more_likely_classes_and_a_uniform_share_of_the_label
     assert abs(shares.mean() - 0.5) < 0.05 and abs(shares.var() - 1 / 12) < 0.02
 
 
+def test_aps_counts_only_the_strictly_more_likely_classes_above_a_label():
+    model = pmm.nn.Constant(value=(0.4, 0.4, 0.2))  # a tie between classes 0 and 1
+    x = np.zeros((60, 1), np.float32)
+    labels = np.repeat(np.array([0, 1, 2], np.int32), 20)
+    cal = pmm.conformal.calibrate(model, (), (), x, labels, "aps", outputs="probabilities", rng=0)
+    found = np.asarray(pmm.conformal.scores(cal, x, labels, rng=1))
+    assert found[:40].min() >= 0 and found[:40].max() <= 0.4  # nothing above a tied first place
+    assert found[40:].min() >= 0.8 and found[40:].max() <= 1.0  # 0.4 + 0.4 above class 2
+
+
 def test_aps_sets_are_the_most_likely_classes_up_to_the_threshold():
     x_cal, labels = data()
     cal = pmm.conformal.calibrate(MODEL, PARAMS, (), x_cal, labels, "aps", rng=1)
