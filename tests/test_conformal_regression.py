@@ -167,11 +167,11 @@ def test_x_train_of_another_shape_is_refused():
         )
 
 
-def test_complex_outputs_are_refused_for_intervals():
+def test_complex_outputs_are_refused():
     model = pmm.nn.Linear(features=1, dtype="complex64")
     params, _ = model.init(jax.random.key(0), (1,))
     x, y = data()
-    with pytest.raises(ValueError, match="complex64; regression intervals need real"):
+    with pytest.raises(ValueError, match="complex64; conformal scores need real floating"):
         pmm.conformal.calibrate(model, params, (), x, y[:, :1])
 
 

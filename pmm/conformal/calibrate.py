@@ -18,6 +18,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from pmm.conformal.calibration import (
     CLASSIFICATION_SCORES,
@@ -87,7 +88,7 @@ def calibrate(
     ------
     ValueError
         An unknown ``score`` or ``outputs``; ``x_cal``/``y_cal`` differ in sample count or do not
-        fit the model's outputs; NaN targets or predictions; complex outputs for regression;
+        fit the model's outputs; NaN targets or predictions; complex or integer outputs;
         ``x_train`` with a score other than ``"normalized"``; no ``rng`` for ``"aps"``.
     """
     if score not in REGRESSION_SCORES + CLASSIFICATION_SCORES:
@@ -106,8 +107,7 @@ def calibrate(
     x_cal, y_cal = as_data(x_cal, "x_cal"), as_data(y_cal, "y_cal")
     sample_count({"x_cal": x_cal, "y_cal": y_cal})
     classifier = score in CLASSIFICATION_SCORES
-    if not classifier:
-        _check_real_outputs(model, params, state, x_cal)
+    _check_real_outputs(model, params, state, x_cal)
     heuristic = None
     if score == "normalized":
         reference = x_cal if x_train is None else _training_inputs(x_train, x_cal)
@@ -126,18 +126,20 @@ def calibrate(
         fingerprint=fingerprint(model, params, state),
     )
     found = score_pairs(unscored, x_cal, y_cal, rng, ("x_cal", "y_cal"))
-    return dataclasses.replace(unscored, scores=jax.tree.map(lambda s: jnp.sort(s, axis=0), found))
+    ordered = jax.tree.map(lambda s: jnp.asarray(np.sort(np.asarray(s), axis=0)), found)
+    return dataclasses.replace(unscored, scores=ordered)
 
 
 def _check_real_outputs(model: Module, params: Params, state: State, x: Data) -> None:
-    """``ValueError`` unless every output leaf of the model is real: intervals need an order."""
+    """``ValueError`` unless every output leaf is real: intervals need an order, and class
+    probabilities are real."""
     shapes = jax.eval_shape(lambda p, s, d: model(p, d, False, s, None)[0], params, state, x)
     for path, leaf in jax.tree_util.tree_leaves_with_path(shapes):
         if not jnp.issubdtype(leaf.dtype, jnp.floating):
             raise ValueError(
-                f"the model's output{jax.tree_util.keystr(path)} is {leaf.dtype}; regression "
-                "intervals need real floating outputs (take the real part, or the magnitude, "
-                "in the model)"
+                f"the model's output{jax.tree_util.keystr(path)} is {leaf.dtype}; conformal "
+                "scores need real floating outputs (take the real part, or the magnitude, in "
+                "the model)"
             )
 
 

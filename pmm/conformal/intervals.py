@@ -65,13 +65,16 @@ def interval(cal: Calibration, x: Data, alpha: Any) -> tuple[Any, Any]:
     x = as_data(x, "x")
     predictions = model_outputs(cal, x)
     widths = regression_widths(cal, x, predictions)
+    bands = jax.tree.map(_band, predictions, widths, quantiles)  # a (lower, upper) per leaf
+    lower, upper = (jax.tree.map(lambda _, b, i=i: b[i], predictions, bands) for i in (0, 1))
+    return _unstacked(lower, stacked), _unstacked(upper, stacked)
 
-    def bound(sign: int) -> Any:
-        return jax.tree.map(
-            lambda f, u, q: f[None] + sign * _per_level(q) * u[None], predictions, widths, quantiles
-        )
 
-    return _unstacked(bound(-1), stacked), _unstacked(bound(1), stacked)
+@jax.jit
+def _band(prediction: jax.Array, width: jax.Array, quantiles: jax.Array) -> tuple[Any, Any]:
+    """``prediction -+ quantile * width`` for each level: ``(levels, samples, ...)`` each."""
+    half = _per_level(quantiles) * width[None]
+    return prediction[None] - half, prediction[None] + half
 
 
 def prediction_set(cal: Calibration, x: Data, alpha: Any, *, rng: Any = None) -> Any:

@@ -28,6 +28,7 @@ Array([[1.],
        [1.]], dtype=float32)
 """
 
+import functools
 from typing import Any
 
 import jax
@@ -85,7 +86,13 @@ def score_pairs(cal: Calibration, x: Any, y: Any, rng: Any, names: tuple[str, st
         ]
         return _unflatten_like(predictions, chosen)
     widths = regression_widths(cal, x, predictions)
-    return jax.tree.map(lambda f, u, t: jnp.abs(t - f) / u, predictions, widths, y)
+    return jax.tree.map(_residual_scores, predictions, widths, y)
+
+
+@jax.jit
+def _residual_scores(prediction: jax.Array, width: jax.Array, target: jax.Array) -> jax.Array:
+    """``|target - prediction| / width``."""
+    return jnp.abs(target - prediction) / width
 
 
 def model_outputs(cal: Calibration, x: Any, name: str = "x") -> Any:
@@ -93,10 +100,10 @@ def model_outputs(cal: Calibration, x: Any, name: str = "x") -> Any:
     ``name`` when one is NaN or inf."""
     outputs = predict(cal.model, cal.params, cal.state, x, cal.batch_size)
     for path, leaf in jax.tree_util.tree_leaves_with_path(outputs):
-        bad = ~jnp.isfinite(leaf).reshape(leaf.shape[0], -1).all(axis=1)
-        if bad.any():
+        sample = _first_non_finite(leaf)
+        if sample is not None:
             raise ValueError(
-                f"the model predicts NaN or inf for sample {int(jnp.argmax(bad))} of {name} "
+                f"the model predicts NaN or inf for sample {sample} of {name} "
                 f"(output leaf{jax.tree_util.keystr(path)}); check the inputs and the params"
             )
     return outputs
@@ -125,15 +132,21 @@ def class_scores(cal: Calibration, predictions: Any, rng: Any) -> list[jax.Array
     keys: list[Any] = [None] * len(leaves)
     if cal.score == "aps":
         keys = list(jax.random.split(_key(rng), len(leaves)))
-    results = []
-    for leaf, key in zip(leaves, keys, strict=True):
-        p = jax.nn.softmax(leaf, axis=-1) if cal.outputs == "logits" else leaf
-        if cal.score == "lac":
-            results.append(1 - p)
-            continue
-        share = jax.random.uniform(key, p.shape[:-1], p.dtype)
-        results.append(_mass_above(p) + share[..., None] * p)
-    return results
+    logits = cal.outputs == "logits"
+    return [
+        _leaf_class_scores(cal.score, logits, leaf, key)
+        for leaf, key in zip(leaves, keys, strict=True)
+    ]
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _leaf_class_scores(score: str, logits: bool, leaf: jax.Array, key: Any) -> jax.Array:
+    """``score``'s class scores for one output leaf, ``(samples, ..., classes)``."""
+    p = jax.nn.softmax(leaf, axis=-1) if logits else leaf
+    if score == "lac":
+        return 1 - p
+    share = jax.random.uniform(key, p.shape[:-1], p.dtype)
+    return _mass_above(p) + share[..., None] * p
 
 
 def _mass_above(p: jax.Array) -> jax.Array:
@@ -174,12 +187,17 @@ def check_targets(cal: Calibration, predictions: Any, y: Any, name: str) -> None
             )
         if cal.classifier:
             _check_labels(target, output.shape[-1], where)
-        elif not jnp.isfinite(target).all():
-            sample = int(jnp.argmax(~jnp.isfinite(target).reshape(target.shape[0], -1).all(1)))
+        elif (sample := _first_non_finite(target)) is not None:
             raise ValueError(
                 f"{where} holds NaN or inf (sample {sample}); conformal scores need finite "
                 "targets: drop those samples"
             )
+
+
+def _first_non_finite(leaf: jax.Array) -> int | None:
+    """The first sample of ``leaf`` holding NaN or inf, or ``None`` (checked on the host)."""
+    rows = ~np.isfinite(np.asarray(leaf)).reshape(leaf.shape[0], -1).all(axis=1)
+    return int(np.argmax(rows)) if rows.any() else None
 
 
 def _check_labels(labels: jax.Array, classes: int, where: str) -> None:
@@ -187,10 +205,11 @@ def _check_labels(labels: jax.Array, classes: int, where: str) -> None:
         raise ValueError(
             f"{where} is {labels.dtype}; classifier targets are integer class ids in [0, {classes})"
         )
-    bad = (labels < 0) | (labels >= classes)
+    values = np.asarray(labels)
+    bad = (values < 0) | (values >= classes)
     if bad.any():
         raise ValueError(
-            f"{where} holds the class id {int(labels[bad][0])}, outside the model's {classes} "
+            f"{where} holds the class id {values[bad][0]}, outside the model's {classes} "
             f"classes [0, {classes})"
         )
 
