@@ -11,6 +11,7 @@ from pmm.checks import set_shape_checks, shape_checks, shape_checks_enabled
 from pmm.combinators import Concatenate, Parallel, Residual, Select, Sequential
 from pmm.composite import Composite
 from pmm.errors import LoadError, PmmError, RngError, ShapeError
+from pmm.graph import Graph
 from pmm.io import load, save
 from pmm.matrix import (
     AEPMM,
@@ -27,7 +28,16 @@ from pmm.matrix import (
 )
 from pmm.module import Module, Parameterless, register, registered_class, registry_name
 from pmm.paths import ParamPath, parameter_paths
-from pmm.train import FitResult, fit, predict
+from pmm.precision import cast
+from pmm.summary import Summary, SummaryRow, count_params, summary
+from pmm.train import (
+    FitResult,
+    TrainStep,
+    conjugate_complex_grads,
+    fit,
+    make_train_step,
+    predict,
+)
 
 __version__ = "0.1.0"
 
@@ -48,6 +58,7 @@ __all__ = [
     "Composite",
     "Concatenate",
     "FitResult",
+    "Graph",
     "LoadError",
     "Module",
     "Parallel",
@@ -59,11 +70,18 @@ __all__ = [
     "Select",
     "Sequential",
     "ShapeError",
+    "Summary",
+    "SummaryRow",
+    "TrainStep",
     "__version__",
+    "cast",
     "checked",
     "conformal",
+    "conjugate_complex_grads",
+    "count_params",
     "fit",
     "load",
+    "make_train_step",
     "nn",
     "parameter_paths",
     "predict",
@@ -75,5 +93,6 @@ __all__ = [
     "set_shape_checks",
     "shape_checks",
     "shape_checks_enabled",
+    "summary",
     "typing",
 ]

@@ -16,6 +16,9 @@ Examples
 True
 """
 
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jax
@@ -61,12 +64,37 @@ def scoped_apply(module: Any, params: Any, data: Any, training: bool, state: Any
         return module.apply(params, data, training, state, rng)
 
 
+#: This thread's watcher of traced child calls (``watching``), if any.
+_WATCHER = threading.local()
+
+#: ``watcher(owner, key, child, arguments)`` makes the child call ``child(*arguments)`` itself.
+Watcher = Callable[[Any, Any, Any, tuple[Any, ...]], tuple[Any, Any]]
+
+
+@contextlib.contextmanager
+def watching(watcher: Watcher) -> Iterator[None]:
+    """Within the block, this thread's child calls made while tracing go through ``watcher``.
+
+    ``pmm.summary`` records the module tree this way: each combinator's call of each child, with
+    the arguments it passes, in call order. Eager calls are never watched.
+    """
+    previous = getattr(_WATCHER, "value", None)
+    _WATCHER.value = watcher
+    try:
+        yield
+    finally:
+        _WATCHER.value = previous
+
+
 def call_child(owner: Any, key: Any, child: Any, scoped: bool, *arguments: Any) -> tuple[Any, Any]:
     """``child(*arguments)`` for the combinator ``owner``: errors are located at the child's
     segment (``owner.segment(key)``), which is also its name scope when ``scoped`` (tracing)."""
     try:
         if scoped:
             with jax.named_scope(owner.segment(key)):
+                watcher = getattr(_WATCHER, "value", None)
+                if watcher is not None:
+                    return watcher(owner, key, child, arguments)
                 return child(*arguments)
         return child(*arguments)
     except Exception as error:

@@ -12,7 +12,9 @@ import os
 from collections.abc import Iterator
 
 # JAX offers no public way to add a state to its jit cache key; ``bool_state`` is the mechanism
-# its own options (``jax_enable_x64``, ``jax_debug_nans``) use.
+# its own options (``jax_enable_x64``, ``jax_debug_nans``) use. ``include_in_trace_context``
+# exists from JAX 0.8.1 on, hence pmm's minimum version (tests/test_checks_switch.py proves that
+# the setting retraces and that both compilations are kept).
 from jax._src import config as jax_config
 
 ENVIRONMENT_VARIABLE = "PMM_SHAPE_CHECKS"

@@ -11,6 +11,13 @@ from pmm import matrix, nn, preprocessing
 EXAMPLES = [
     nn.Linear(features=3, use_bias=False, dtype="complex64"),
     nn.Bias(dtype="float32"),
+    nn.Bias(scalar=True),
+    nn.MatMul(features=2, axis=-2, dtype="complex64", kernel_init="zeros"),
+    nn.AffineTensor(shape=(2, 3), bias_term=False, dtype="complex64"),
+    nn.TreeFlatten(),
+    nn.TreeUnflatten(shape={"x": (2, 2), "y": [(3,), ()]}),
+    nn.LogSumExp(axis=-2, keepdims=True),
+    nn.Standardize(axis=(-1, -2), epsilon=1e-3),
     nn.Activation("gelu"),
     nn.CELU(alpha=0.5),
     nn.ELU(alpha=2.0),
@@ -62,6 +69,13 @@ EXAMPLES = [
     pmm.Select(("x", 1)),
     pmm.Concatenate(axis=-2),
     pmm.checked(nn.Linear(features=2) >> nn.ReLU()),
+    pmm.Graph(
+        nodes={
+            "pair": (pmm.Parallel(nn.Tanh(), nn.Linear(features=2)), "input"),
+            "join": (pmm.Concatenate(), {"b": ["pair/1", "input"], "a": "pair/0"}),
+        },
+        output=("join", "pair"),
+    ),
     preprocessing.StandardScaler(passthrough=(0, 2)),
     preprocessing.MinMaxScaler(feature_range=(-1.0, 1.0)),
     preprocessing.RobustScaler(quantile_range=(10.0, 90.0), passthrough=((1,), ())),

@@ -81,7 +81,7 @@ def test_loading_for_another_model_is_refused(normalized, tmp_path, model, param
 
 def test_a_model_file_is_not_a_calibration(tmp_path):
     pmm.save(tmp_path / "model.pmm", MODEL, PARAMS)
-    with pytest.raises(pmm.LoadError, match=r"model\.pmm: not a conformal calibration"):
+    with pytest.raises(pmm.LoadError, match=r"model\.pmm: header\.npy is not a pmm-conformal"):
         pmm.conformal.load(tmp_path / "model.pmm", MODEL, PARAMS, ())
 
 

@@ -13,6 +13,10 @@ CASES = [
     pytest.param(nn.LayerNorm(dtype="float64"), False, id="LayerNorm"),
     pytest.param(nn.BatchNorm(dtype="float64"), True, id="BatchNorm-training"),
     pytest.param(nn.GELU(), False, id="GELU"),
+    pytest.param(nn.MatMul(features=3, dtype="float64"), False, id="MatMul"),
+    pytest.param(nn.AffineTensor(shape=(2, 2), dtype="float64"), False, id="AffineTensor"),
+    pytest.param(nn.LogSumExp(), False, id="LogSumExp"),
+    pytest.param(nn.Standardize(), False, id="Standardize"),
     pytest.param(
         nn.MLP(hidden=(5,), features=2, activation="tanh", dtype="float64"), False, id="MLP"
     ),

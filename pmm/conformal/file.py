@@ -1,14 +1,11 @@
 """Saving a calibration: its scores and a fingerprint of its model, in one safe file.
 
-The file follows the rules of ``pmm.save``'s (``pmm.io.document``): a zip of ``.npy`` members
-that ``numpy.load(path, allow_pickle=False)`` reads, a JSON header, atomic writes, nothing ever
-unpickled. It does not hold the model: save that with ``pmm.save``. Loading takes the model,
-params and state, and refuses them unless their fingerprint (a SHA-256 of the spec and every
-array, ``pmm.conformal.fingerprint``) is the one the calibration was made with.
-
-Header: ``{"format": "pmm-conformal", "format_version": 1, "pmm_version", "score", "outputs",
-"batch_size", "fingerprint", "scores", "reference", "input_scale", "normalisers", "arrays"}``;
-the last five as in ``docs/format.md`` (trees of array members, and their records).
+The file is the container ``pmm.save`` writes (``pmm.io.archive``): a zip of ``.npy`` members
+that ``numpy.load(path, allow_pickle=False)`` reads and a JSON header, written atomically, read
+back by the same hardened reader, never unpickled. It does not hold the model: save that with
+``pmm.save``. Loading takes the model, params and state, and refuses them unless their
+fingerprint (a SHA-256 of the spec and every array, ``pmm.conformal.fingerprint``) is the one
+the calibration was made with. ``docs/format.md`` ("Conformal calibrations") lists the header.
 
 Examples
 --------
@@ -28,9 +25,11 @@ from pmm.conformal.calibration import (
 from pmm.conformal.fingerprint import fingerprint
 from pmm.conformal.heuristic import Heuristic
 from pmm.errors import LoadError
-from pmm.io import pmm_version
-from pmm.io.archive import FileProblem
-from pmm.io.document import open_archive, read_header, read_trees, write_document
+from pmm.io.archive import Arrays, open_file, write_file
+from pmm.io.filesystem import file_path
+from pmm.io.npy import needs_x64
+from pmm.io.problem import FileProblem, shortened
+from pmm.io.trees import load_tree, store_tree
 from pmm.module import Module
 from pmm.typing import Params, State
 
@@ -39,33 +38,39 @@ FORMAT_VERSION = 1
 _TREES = ("scores", "reference", "input_scale", "normalisers")
 
 
-def save(path: str | os.PathLike[str], cal: Calibration) -> None:
+def save(path: str | bytes | os.PathLike[str], cal: Calibration) -> None:
     """Write ``cal``'s scores, heuristic and model fingerprint to ``path``, atomically.
 
     Examples
     --------
     >>> pmm.conformal.save("calibration.pmmc", cal)  # doctest: +SKIP
     """
+    import pmm
+
+    path = file_path(path)
     heuristic = cal.heuristic or Heuristic(None, None, None)
-    header = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "pmm_version": pmm_version(),
-        "score": cal.score,
-        "outputs": cal.outputs,
-        "batch_size": cal.batch_size,
-        "fingerprint": cal.fingerprint,
-    }
+    arrays = Arrays()
     trees = {
         "scores": cal.scores,
         "reference": heuristic.reference,
         "input_scale": heuristic.input_scale,
         "normalisers": heuristic.normalisers,
     }
-    write_document(path, header, trees)
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "pmm_version": pmm.__version__,
+        "score": cal.score,
+        "outputs": cal.outputs,
+        "batch_size": cal.batch_size,
+        "fingerprint": cal.fingerprint,
+    } | {name: store_tree(arrays, tree, name) for name, tree in trees.items()}
+    write_file(path, header, arrays)
 
 
-def load(path: str | os.PathLike[str], model: Module, params: Params, state: State) -> Calibration:
+def load(
+    path: str | bytes | os.PathLike[str], model: Module, params: Params, state: State
+) -> Calibration:
     """The calibration saved at ``path``, for ``model``, ``params`` and ``state``.
 
     Raises
@@ -74,17 +79,23 @@ def load(path: str | os.PathLike[str], model: Module, params: Params, state: Sta
         The file is missing, corrupted or not a calibration, or it was made for another model
         (another spec, or other params or state): the message names the file and the reason.
     """
+    name = file_path(path)
     try:
-        with open_archive(path) as archive:
-            header = read_header(archive)
+        with open_file(name, FORMAT) as stored:
+            header = stored.header
             _check_header(header)
-            scores, reference, input_scale, normalisers = read_trees(archive, header, _TREES)
+            loaded = stored.read_arrays()
+        scores, reference, input_scale, normalisers = (
+            load_tree(header[tree], loaded, tree) for tree in _TREES
+        )
+        if loaded:
+            raise FileProblem(f"the header records arrays that no tree uses: {sorted(loaded)}")
     except FileProblem as problem:
-        raise LoadError(f"cannot load {os.fspath(path)}: {problem}") from problem.__cause__
+        raise LoadError(f"cannot load {name}: {shortened(str(problem))}") from problem.__cause__
     found = fingerprint(model, params, state)
     if found != header["fingerprint"]:
         raise LoadError(
-            f"cannot load {os.fspath(path)}: it calibrates another model (fingerprint "
+            f"cannot load {name}: it calibrates another model (fingerprint "
             f"{header['fingerprint'][:12]}..., but {type(model).__name__} with these params and "
             f"state has {found[:12]}...); load it with the model, params and state it was "
             "calibrated with, or calibrate this one"
@@ -106,8 +117,7 @@ def load(path: str | os.PathLike[str], model: Module, params: Params, state: Sta
 
 
 def _check_header(header: dict[str, Any]) -> None:
-    if header.get("format") != FORMAT:
-        raise FileProblem(f'not a conformal calibration (no "format": "{FORMAT}")')
+    """``FileProblem`` unless ``header`` is a calibration header this pmm reads."""
     if header.get("format_version") != FORMAT_VERSION:
         raise FileProblem(
             f"unknown format version {header.get('format_version')!r} (this pmm reads "
@@ -119,7 +129,11 @@ def _check_header(header: dict[str, Any]) -> None:
         or header.get("outputs") not in (None, *OUTPUTS)
         or not isinstance(header.get("fingerprint"), str)
         or not (batch_size is None or (type(batch_size) is int and batch_size > 0))
-        or header.get("scores") is None
-        or (header.get("score") == "normalized" and header.get("normalisers") is None)
+        or any(tree not in header for tree in _TREES)
+        or header["scores"] is None
+        or (header["score"] == "normalized" and header["normalisers"] is None)
     ):
         raise FileProblem("the header is malformed")
+    wide = [record["path"] for record in header["arrays"].values() if needs_x64(record["dtype"])]
+    if wide:
+        raise FileProblem(f"{wide[0]} needs 64-bit JAX: enable jax_enable_x64 before loading")

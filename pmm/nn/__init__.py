@@ -41,14 +41,19 @@ from pmm.nn.activations import (
     Swish,
     Tanh,
 )
+from pmm.nn.affine_tensor import AffineTensor
 from pmm.nn.constant import Constant
 from pmm.nn.dropout import Dropout
 from pmm.nn.einsum import Einsum
 from pmm.nn.initializers import INITIALIZERS
 from pmm.nn.linear import Bias, Linear
+from pmm.nn.logsumexp import LogSumExp
+from pmm.nn.matmul import MatMul
 from pmm.nn.mlp import MLP
 from pmm.nn.normalization import BatchNorm, LayerNorm
 from pmm.nn.reshape import Flatten, Reshape
+from pmm.nn.standardize import Standardize
+from pmm.nn.tree_flatten import TreeFlatten, TreeUnflatten
 
 __all__ = [
     "ACTIVATIONS",
@@ -60,6 +65,7 @@ __all__ = [
     "MLP",
     "SELU",
     "Activation",
+    "AffineTensor",
     "BatchNorm",
     "Bias",
     "Constant",
@@ -77,6 +83,8 @@ __all__ = [
     "Linear",
     "LogSigmoid",
     "LogSoftmax",
+    "LogSumExp",
+    "MatMul",
     "Mish",
     "ReLU",
     "ReLU6",
@@ -89,6 +97,9 @@ __all__ = [
     "SparsePlus",
     "SparseSigmoid",
     "Squareplus",
+    "Standardize",
     "Swish",
     "Tanh",
+    "TreeFlatten",
+    "TreeUnflatten",
 ]
