@@ -58,6 +58,24 @@ def real_dtype(dtype: str) -> str:
     return {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
 
 
+def compute_dtype(data: Any, dtype: str) -> Any:
+    """The dtype a layer of parameter ``dtype`` computes in for ``data`` (an array or a dtype).
+
+    Half-precision layers compute in their own dtype, so real data of any precision is cast to
+    it; every other layer follows JAX's type promotion of the data and the parameters (float32
+    data in a complex64 layer computes in complex64, float64 data in a float32 layer in float64).
+
+    Examples
+    --------
+    >>> compute_dtype(jnp.float32, "bfloat16"), compute_dtype(jnp.float32, "complex64")
+    (dtype(bfloat16), dtype('complex64'))
+    """
+    data_dtype = jnp.result_type(data)
+    if dtype in HALF_DTYPES and not jnp.issubdtype(data_dtype, jnp.complexfloating):
+        return jnp.dtype(dtype)
+    return jnp.result_type(data_dtype, dtype)
+
+
 def normal(key: Any, shape: tuple[int, ...], dtype: str, variance: float) -> jax.Array:
     """Normal draws of ``shape`` and ``dtype`` with ``E|x|^2 = variance``.
 

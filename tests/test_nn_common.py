@@ -31,6 +31,12 @@ CASES = [
     (nn.Constant(value=((1.0, 2.0),)), (4,), False),
     (nn.Constant(value=(1.0, 2.0), trainable=True), (4,), False),
     (nn.MLP(hidden=(6,), features=2), (4,), False),
+    (nn.Conv(features=3, kernel_size=(3, 2), strides=2, groups=1), (5, 4, 2), False),
+    (nn.Conv(features=4, kernel_size=(2,), padding="CIRCULAR", groups=2), (5, 2), False),
+    (nn.ConvTranspose(features=2, kernel_size=(3, 3), strides=2), (3, 4, 2), False),
+    (nn.MaxPool(window=2, padding="SAME"), (5, 4, 2), False),
+    (nn.AvgPool(window=(3,), strides=1, padding="SAME"), (5, 2), False),
+    (nn.GlobalAvgPool(), (3, 4, 2), False),
 ]
 IDS = [f"{module!r}-{'train' if training else 'eval'}" for module, _, training in CASES]
 

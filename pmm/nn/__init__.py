@@ -42,12 +42,15 @@ from pmm.nn.activations import (
     Tanh,
 )
 from pmm.nn.constant import Constant
+from pmm.nn.conv import Conv
+from pmm.nn.conv_transpose import ConvTranspose
 from pmm.nn.dropout import Dropout
 from pmm.nn.einsum import Einsum
 from pmm.nn.initializers import INITIALIZERS
 from pmm.nn.linear import Bias, Linear
 from pmm.nn.mlp import MLP
 from pmm.nn.normalization import BatchNorm, LayerNorm
+from pmm.nn.pooling import AvgPool, GlobalAvgPool, MaxPool
 from pmm.nn.reshape import Flatten, Reshape
 
 __all__ = [
@@ -60,13 +63,17 @@ __all__ = [
     "MLP",
     "SELU",
     "Activation",
+    "AvgPool",
     "BatchNorm",
     "Bias",
     "Constant",
+    "Conv",
+    "ConvTranspose",
     "Dropout",
     "Einsum",
     "ElementwiseActivation",
     "Flatten",
+    "GlobalAvgPool",
     "HardSiLU",
     "HardSigmoid",
     "HardSwish",
@@ -77,6 +84,7 @@ __all__ = [
     "Linear",
     "LogSigmoid",
     "LogSoftmax",
+    "MaxPool",
     "Mish",
     "ReLU",
     "ReLU6",
