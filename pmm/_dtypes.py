@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 #: The parameter dtypes every layer accepts.
-DTYPES = ("float32", "float64", "complex64", "complex128")
+DTYPES = ("float32", "float64", "complex64", "complex128", "bfloat16", "float16")
 
 #: The half-precision dtypes; random draws for them are made in float32 and rounded.
 HALF_DTYPES = ("bfloat16", "float16")
@@ -74,6 +74,16 @@ def compute_dtype(data: Any, dtype: str) -> Any:
     if dtype in HALF_DTYPES and not jnp.issubdtype(data_dtype, jnp.complexfloating):
         return jnp.dtype(dtype)
     return jnp.result_type(data_dtype, dtype)
+
+
+def statistics_dtype(dtype: str) -> str:
+    """The dtype a layer of parameter ``dtype`` keeps and computes statistics in.
+
+    ``"float32"`` for the half-precision dtypes: a mean over many half-precision numbers, or a
+    running average moving by 1% a step, loses the low bits that matter (bfloat16 keeps 8
+    significant bits). Any other dtype is its own.
+    """
+    return "float32" if dtype in HALF_DTYPES else dtype
 
 
 def normal(key: Any, shape: tuple[int, ...], dtype: str, variance: float) -> jax.Array:

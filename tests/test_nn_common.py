@@ -95,10 +95,18 @@ def test_params_and_output_take_the_layer_dtype(make, dtype, x64):
     assert output.dtype == jnp.dtype(dtype)
 
 
-@pytest.mark.parametrize("cls", [nn.Linear, nn.Bias, nn.BatchNorm, nn.LayerNorm, nn.Einsum, nn.MLP])
-@pytest.mark.parametrize("dtype", ["int32", "float16", "not a dtype"])
+@pytest.mark.parametrize(
+    "cls",
+    [nn.Linear, nn.Bias, nn.BatchNorm, nn.LayerNorm, nn.Einsum, nn.MLP, nn.Conv, nn.ConvTranspose],
+)
+@pytest.mark.parametrize("dtype", ["int32", "float8_e4m3fn", "bool", "not a dtype"])
 def test_a_dtype_that_is_not_a_parameter_dtype_fails_naming_the_field(cls, dtype):
-    required = {nn.Linear: {"features": 1}, nn.Einsum: {"equation": "bi,ij->bj", "sizes": {"j": 1}}}
+    required = {
+        nn.Linear: {"features": 1},
+        nn.Einsum: {"equation": "bi,ij->bj", "sizes": {"j": 1}},
+        nn.Conv: {"features": 1, "kernel_size": (3,)},
+        nn.ConvTranspose: {"features": 1, "kernel_size": (3,)},
+    }
     with pytest.raises(ValueError, match=r"'dtype'.*float32"):
         cls(**required.get(cls, {}), dtype=dtype)
 

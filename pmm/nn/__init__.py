@@ -1,7 +1,11 @@
 """Standard neural-network layers as pmm modules.
 
 Every layer is a frozen spec with keyword hyperparameters (``Linear(features=8)``); parameter
-dtypes are ``"float32"`` (default), ``"float64"``, ``"complex64"`` or ``"complex128"``.
+dtypes are ``"float32"`` (default), ``"float64"``, ``"complex64"``, ``"complex128"``, or the
+half-precision ``"bfloat16"`` and ``"float16"``. A layer computes in JAX's promotion of its
+data and parameter dtypes (float32 data in a complex64 layer: complex64), except that a
+half-precision layer casts real data to its own dtype, so a whole model runs in half precision
+when fed float32; normalisation layers keep their statistics in float32 (see ``BatchNorm``).
 
 Examples
 --------

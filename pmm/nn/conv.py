@@ -218,10 +218,13 @@ class Conv(Convolution):
     padding
         ``"SAME"``: zeros so that ``out = ceil(n / s)``, the total ``max((out - 1) * s + k_eff
         - n, 0)`` split with the odd entry at the end (TensorFlow's and Flax's rule).
-        ``"VALID"``: none, ``out = floor((n - k_eff) / s) + 1``. ``"CIRCULAR"``: as ``"SAME"``,
-        but the padding wraps the data around (periodic data). An int ``p``: ``p`` zeros on
-        both sides of every axis; per-axis entries, each an int or a ``(low, high)`` pair:
-        ``out = floor((n + low + high - k_eff) / s) + 1``.
+        ``"VALID"``: none, ``out = floor((n - k_eff) / s) + 1``. ``"CIRCULAR"``: for periodic
+        data, the data wrapped around by ``((k_eff - 1) // 2, k_eff // 2)`` whatever the
+        stride, so output ``o`` is centred on input ``o * s`` and ``out = ceil(n / s)`` (Flax's
+        rule; needs ``n >= 1``). An int ``p``: ``p`` zeros on both sides of every axis;
+        per-axis entries, each an int or a ``(low, high)`` pair: ``out = floor((n + low + high
+        - k_eff) / s) + 1``. Where the padded input is shorter than ``k_eff`` there is no
+        output: ``init`` and ``output_shape`` raise ``pmm.ShapeError``.
     groups
         Splits the input and output channels into this many groups, each convolved with its
         own kernel slice (``groups == in`` is a depthwise convolution); divides ``features``

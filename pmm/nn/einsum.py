@@ -13,7 +13,7 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
-from pmm._dtypes import canonical_dtype, check_x64, normal
+from pmm._dtypes import canonical_dtype, check_x64, compute_dtype, normal
 from pmm._validation import array_shape
 from pmm.errors import ShapeError
 from pmm.module import Module
@@ -142,7 +142,8 @@ class Einsum(Module):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size ..."], State]:
-        return jnp.einsum(self.equation, data, params["weight"]), state
+        dtype = compute_dtype(data, self.dtype)
+        return jnp.einsum(self.equation, data.astype(dtype), params["weight"].astype(dtype)), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         _, _, output = self._operands()

@@ -13,7 +13,7 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
-from pmm._dtypes import canonical_dtype, check_x64
+from pmm._dtypes import canonical_dtype, check_x64, compute_dtype
 from pmm._validation import check_bool, check_int, feature_size, known_shape
 from pmm.module import Module
 from pmm.nn.initializers import check_initializer, initialize
@@ -75,9 +75,10 @@ class Linear(Module):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size *rest out_features"], State]:
-        output = data @ params["weight"]
+        dtype = compute_dtype(data, self.dtype)
+        output = data.astype(dtype) @ params["weight"].astype(dtype)
         if self.use_bias:
-            output = output + params["bias"]
+            output = output + params["bias"].astype(dtype)
         return output, state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
@@ -115,7 +116,8 @@ class Bias(Module):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size *shape"], State]:
-        return data + params["bias"], state
+        dtype = compute_dtype(data, self.dtype)
+        return data.astype(dtype) + params["bias"].astype(dtype), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         return known_shape(input_shape, "Bias")
