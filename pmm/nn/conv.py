@@ -139,12 +139,14 @@ class Convolution(Module):
                 f"{input_shape!r} leaves it None; give the number of channels"
             )
         shape = (*geometry.kernel_size, channels // self.groups, self.features)
+        features = f"field 'features' ({self.features})"
+        check_array_size((self.features,), self.dtype, f"{owner}'s output channels", features)
         check_array_size(
             shape,
             self.dtype,
             f"{owner}'s kernel",
-            f"field 'features' ({self.features}), field 'kernel_size' ({self.kernel_size}) or "
-            f"the input channels ({channels})",
+            f"{features}, field 'kernel_size' ({self.kernel_size}) or the input channels "
+            f"({channels})",
         )
         receptive_field = math.prod(geometry.kernel_size)
         params = {

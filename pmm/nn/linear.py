@@ -14,7 +14,14 @@ import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
 from pmm._dtypes import canonical_dtype, check_x64, compute_dtype
-from pmm._validation import check_bool, check_int, feature_size, known_shape
+from pmm._validation import (
+    array_shape,
+    check_array_size,
+    check_bool,
+    check_int,
+    feature_size,
+    known_shape,
+)
 from pmm.module import Module
 from pmm.nn.initializers import check_initializer, initialize
 from pmm.typing import DataShape, DictParams, State
@@ -54,6 +61,10 @@ class Linear(Module):
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
         size = feature_size(input_shape, "Linear")
+        features = f"field 'features' ({self.features})"
+        check_array_size((self.features,), self.dtype, "Linear's output row", features)
+        cause = f"{features} or the input's last axis ({size})"
+        check_array_size((size, self.features), self.dtype, "Linear's weight", cause)
         weight = initialize(
             self.kernel_init,
             rng,
@@ -83,7 +94,7 @@ class Linear(Module):
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         feature_size(input_shape, "Linear")
-        return (*input_shape[:-1], self.features)
+        return (*array_shape(input_shape, "Linear")[:-1], self.features)
 
 
 class Bias(Module):
@@ -106,7 +117,9 @@ class Bias(Module):
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
-        return {"bias": jnp.zeros(known_shape(input_shape, "Bias"), self.dtype)}, ()
+        shape = known_shape(input_shape, "Bias")
+        check_array_size(shape, self.dtype, "Bias's bias", f"the input_shape {shape}")
+        return {"bias": jnp.zeros(shape, self.dtype)}, ()
 
     def apply(
         self,
