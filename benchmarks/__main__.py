@@ -20,6 +20,7 @@ SUITES = {
     "checks": ("benchmarks.bench_checks", "d"),
     "io": ("benchmarks.bench_io", "e"),
     "scaling": ("benchmarks.bench_scaling", "f"),
+    "conv": ("benchmarks.bench_conv", "g"),
 }
 LETTERS = {letter: suite for suite, (_, letters) in SUITES.items() for letter in letters}
 
@@ -33,7 +34,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         action="append",
         choices=[*SUITES, *LETTERS],
         metavar="CASE",
-        help=f"run only this suite ({', '.join(SUITES)}) or case letter (a-f); repeatable",
+        help=f"run only this suite ({', '.join(SUITES)}) or case letter (a-g); repeatable",
     )
     here = os.path.dirname(os.path.abspath(__file__))
     parser.add_argument("--output", default=here, help="where results.md and the PNGs go")

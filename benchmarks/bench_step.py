@@ -197,10 +197,13 @@ LIBRARIES: dict[str, Callable[[Sequence[int]], Library]] = {
 }
 
 
-def available(sizes: Sequence[int]) -> tuple[dict[str, Library], str]:
-    """The libraries that import, and a note naming those skipped."""
+def available(
+    sizes: Any, libraries: dict[str, Callable[[Any], Library]] = LIBRARIES
+) -> tuple[dict[str, Library], str]:
+    """The ``libraries`` (default: the MLP's) that import, built for ``sizes``, and a note
+    naming those skipped."""
     built, missing = {}, []
-    for name, build in LIBRARIES.items():
+    for name, build in libraries.items():
         try:
             built[name] = build(sizes)
         except ImportError:
