@@ -299,3 +299,18 @@ def test_a_cnn_built_from_conv_pool_flatten_and_linear_trains_one_step(key):
     grads = jax.jit(jax.grad(loss))(params)
     assert jax.tree.structure(grads) == jax.tree.structure(params)
     assert all(bool(jnp.isfinite(g).all()) for g in jax.tree.leaves(grads))
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("cls", ["Conv", "ConvTranspose"])
+def test_conv_and_conv_transpose_follow_flax_linen(cls, padding):
+    linen = pytest.importorskip("flax.linen", reason="Flax is in the bench extra")
+    model = getattr(pmm.nn, cls)(4, (3, 2), strides=(2, 1), padding=padding, dilation=(1, 2))
+    params = _random_params(model, (5, 6, 3))
+    x = jax.random.normal(jax.random.key(1), (2, 5, 6, 3))
+    flax_padding = ref.pairs(padding, 2) if not isinstance(padding, str) else padding
+    flax_layer = getattr(linen, cls)(
+        4, (3, 2), strides=(2, 1), padding=flax_padding, kernel_dilation=(1, 2)
+    )
+    expected = flax_layer.apply({"params": params}, x)
+    np.testing.assert_allclose(model(params, x)[0], expected, rtol=1e-5, atol=1e-5)

@@ -138,3 +138,21 @@ def test_window_fields_are_stored_in_one_canonical_form():
     assert eval(repr(AvgPool((3, 2), 1, ((1, 1), (0, 1)))), vars(pmm.nn)) == AvgPool(
         (3, 2), 1, (1, (0, 1))
     )
+
+
+@pytest.mark.parametrize("padding", ["SAME", "VALID", 1, ((0, 1), (1, 0))])
+@pytest.mark.parametrize(
+    ("model", "function", "options"),
+    [
+        (MaxPool, "max_pool", {}),
+        (AvgPool, "avg_pool", {"count_include_pad": True}),
+        (AvgPool, "avg_pool", {"count_include_pad": False}),
+    ],
+)
+def test_pools_follow_flax_linen_with_its_strides_given(model, function, options, padding):
+    linen = pytest.importorskip("flax.linen", reason="Flax is in the bench extra")
+    x = jax.random.normal(jax.random.key(1), (2, 7, 6, 3))
+    ours = model((3, 2), (2, 1), padding, **options)((), x)[0]
+    flax_padding = ref.pairs(padding, 2) if not isinstance(padding, str) else padding
+    expected = getattr(linen, function)(x, (3, 2), (2, 1), flax_padding, **options)
+    np.testing.assert_allclose(ours, expected, rtol=1e-6, atol=1e-6)
