@@ -42,19 +42,16 @@ def _compare(model, reference, input_shape, x64=False):
 
 @pytest.mark.parametrize(
     ("padding", "strides", "dilation", "groups"),
-    list(itertools.product(PADDINGS, [1, 2, (1, 3)], [1, 2], [1, 2])),
+    list(itertools.product(PADDINGS, [1, (2, 3)], [1, 2], [1, 2])),
 )
 def test_2d_conv_equals_the_tap_by_tap_sum(padding, strides, dilation, groups):
     model = Conv(4, (3, 2), strides=strides, padding=padding, dilation=dilation, groups=groups)
     _compare(model, ref.conv, (6, 7, 4))
 
 
-@pytest.mark.parametrize(
-    ("padding", "strides", "dilation"),
-    list(itertools.product(["SAME", "VALID", "CIRCULAR", (1,), ((0, 3),)], [1, 3], [1, 2])),
-)
-def test_1d_conv_equals_the_tap_by_tap_sum(padding, strides, dilation):
-    model = Conv(3, (3,), strides=strides, padding=padding, dilation=dilation)
+@pytest.mark.parametrize("padding", ["SAME", "VALID", "CIRCULAR", (1,), ((0, 3),)])
+def test_1d_strided_dilated_conv_equals_the_tap_by_tap_sum(padding):
+    model = Conv(3, (3,), strides=3, padding=padding, dilation=2)
     _compare(model, ref.conv, (8, 2))
 
 
@@ -146,7 +143,7 @@ def _configurations(draw):
     return model, (*spatial, 2 * groups)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_configurations())
 def test_output_shape_is_the_shape_of_the_output_or_both_refuse(configuration):
     model, input_shape = configuration

@@ -17,7 +17,7 @@ PADDINGS = ["SAME", "VALID", "CIRCULAR", 1, ((2, 0), (0, 1))]
 
 @pytest.mark.parametrize(
     ("padding", "strides", "dilation", "groups"),
-    list(itertools.product(PADDINGS, [1, 2, (3, 1)], [1, 2], [1, 2])),
+    list(itertools.product(PADDINGS, [1, (2, 3)], [1, 2], [1, 2])),
 )
 def test_2d_conv_transpose_equals_scattering_each_entry_through_the_kernel(
     padding, strides, dilation, groups
@@ -28,7 +28,7 @@ def test_2d_conv_transpose_equals_scattering_each_entry_through_the_kernel(
     _compare(model, ref.conv_transpose, (4, 3, 2))
 
 
-@pytest.mark.parametrize(("padding", "strides"), list(itertools.product(PADDINGS[:3], [1, 2, 3])))
+@pytest.mark.parametrize(("padding", "strides"), list(itertools.product(PADDINGS[:3], [1, 3])))
 def test_1d_and_3d_conv_transpose_equal_the_scatter(padding, strides):
     _compare(ConvTranspose(3, (4,), strides=strides, padding=padding), ref.conv_transpose, (5, 2))
     model = ConvTranspose(2, (2, 1, 3), strides=strides, padding=padding, groups=2)
