@@ -311,3 +311,10 @@ def test_conv_and_conv_transpose_follow_flax_linen(cls, padding):
     )
     expected = flax_layer.apply({"params": params}, x)
     np.testing.assert_allclose(model(params, x)[0], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_per_axis_padding_alone_keeps_the_number_of_axes_it_fixes(key):
+    model = Conv(4, 3, padding=(1, 1))
+    assert model.padding == ((1, 1), (1, 1))
+    with pytest.raises(pmm.ShapeError, match="2 spatial axes"):
+        model.init(key, (5, 5, 5, 1))

@@ -104,6 +104,11 @@ def spatial_rank(owner: str, **ranks: int | None) -> int | None:
     return next(iter(fixed.values()), None)
 
 
+def tuple_length(*fields: Any) -> int | None:
+    """The length of the first tuple among validated ``fields`` (all tuples agree), else None."""
+    return next((len(field) for field in fields if isinstance(field, tuple)), None)
+
+
 def canonical_per_axis(value: int | tuple[int, ...], rank: int | None) -> int | tuple[int, ...]:
     """``value`` with a tuple of equal entries collapsed to the int when ``rank`` is fixed."""
     if rank is not None and isinstance(value, tuple) and len(set(value)) == 1:

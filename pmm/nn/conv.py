@@ -31,6 +31,7 @@ from pmm.nn._windows import (
     padding_rank,
     spatial_rank,
     split_input,
+    tuple_length,
 )
 from pmm.nn.initializers import check_initializer, initialize
 from pmm.typing import DataShape, DictParams, State
@@ -80,13 +81,13 @@ class Convolution(Module):
             for field in ("kernel_size", "strides", "dilation")
         }
         ranks["padding"] = padding_rank(self.padding, owner)
-        rank = spatial_rank(owner, **ranks)
+        spatial_rank(owner, **ranks)
         # Only a tuple kernel_size fixes the rank for good: collapsing the other fields then
         # loses nothing.
         fixed = ranks["kernel_size"]
         for field in ("strides", "dilation"):
             object.__setattr__(self, field, canonical_per_axis(getattr(self, field), fixed))
-        object.__setattr__(self, "padding", canonical_padding(self.padding, fixed or rank))
+        object.__setattr__(self, "padding", canonical_padding(self.padding, fixed))
         check_int(self.groups, "groups", owner, minimum=1)
         if self.features % self.groups:
             raise ValueError(
@@ -97,22 +98,16 @@ class Convolution(Module):
         object.__setattr__(self, "dtype", canonical_dtype(self.dtype, "dtype", owner))
         check_initializer(self.kernel_init, "kernel_init", owner)
 
-    def _rank(self) -> int | None:
+    def _fixed_rank(self) -> int | None:
         """The number of spatial axes the fields fix (``None``: the input decides)."""
-        ranks = {
-            field: None if isinstance(getattr(self, field), int) else len(getattr(self, field))
-            for field in ("kernel_size", "strides", "dilation", "padding")
-        }
-        if isinstance(self.padding, str):
-            ranks["padding"] = None
-        return spatial_rank(type(self).__name__, **ranks)
+        return tuple_length(self.kernel_size, self.strides, self.dilation, self.padding)
 
     def geometry(self, input_shape: DataShape) -> Geometry:
         """The fields as one int per spatial axis of ``input_shape``, with its sizes; checks
         that the input has the spatial axes the fields give and channels that ``groups``
         divides."""
         owner = type(self).__name__
-        spatial, channels = split_input(input_shape, self._rank(), owner)
+        spatial, channels = split_input(input_shape, self._fixed_rank(), owner)
         if channels is not None and channels % self.groups:
             raise ShapeError(
                 f"{owner} splits the {channels} input channels into groups={self.groups}, which "

@@ -11,6 +11,7 @@ Examples
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
 from pmm.errors import ShapeError
@@ -74,7 +75,7 @@ class ConvTranspose(Convolution):
         # One period of the spread-out input: each entry followed by s - 1 zeros.
         spread = jax.lax.pad(
             data,
-            jax.numpy.zeros((), data.dtype),
+            jnp.zeros((), data.dtype),
             ((0, 0, 0), *((0, s - 1, s - 1) for s in strides), (0, 0, 0)),
         )
         wrap = tuple((low, k - 1 - low) for (low, _), k in zip(pads, extents, strict=True))

@@ -33,6 +33,7 @@ from pmm.nn._windows import (
     padding_rank,
     spatial_rank,
     split_input,
+    tuple_length,
 )
 from pmm.typing import DataShape, State
 
@@ -69,7 +70,7 @@ class WindowPool(Parameterless):
             ranks["strides"] = check_per_axis(self.strides, "strides", owner, minimum=1)
             object.__setattr__(self, "strides", canonical_per_axis(self.strides, window_rank))
         rank = spatial_rank(owner, **ranks)
-        object.__setattr__(self, "padding", canonical_padding(self.padding, window_rank or rank))
+        object.__setattr__(self, "padding", canonical_padding(self.padding, window_rank))
         pads = explicit_pads(self.padding, rank or 1)
         windows = expand(self.window, rank or 1)
         if pads is not None and any(max(pad) >= k for pad, k in zip(pads, windows, strict=True)):
@@ -82,18 +83,12 @@ class WindowPool(Parameterless):
     def _fields(self, input_shape: DataShape) -> tuple[Any, Any, tuple[int, ...], tuple[int, ...]]:
         """The spatial sizes and channels of ``input_shape``, and the window and the strides as
         one int per spatial axis."""
-        spatial, channels = split_input(input_shape, self._rank(), type(self).__name__)
+        spatial, channels = split_input(
+            input_shape, tuple_length(self.window, self.strides, self.padding), type(self).__name__
+        )
         window = expand(self.window, len(spatial))
         strides = window if self.strides is None else expand(self.strides, len(spatial))
         return spatial, channels, window, strides
-
-    def _rank(self) -> int | None:
-        fields = (
-            self.window,
-            self.strides,
-            None if isinstance(self.padding, str) else self.padding,
-        )
-        return next((len(field) for field in fields if isinstance(field, tuple)), None)
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         spatial, channels, window, strides = self._fields(input_shape)
