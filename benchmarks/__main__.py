@@ -20,7 +20,8 @@ SUITES = {
     "checks": ("benchmarks.bench_checks", "d"),
     "io": ("benchmarks.bench_io", "e"),
     "scaling": ("benchmarks.bench_scaling", "f"),
-    "conv": ("benchmarks.bench_conv", "g"),
+    "graph": ("benchmarks.bench_graph", "g"),
+    "conv": ("benchmarks.bench_conv", "h"),
 }
 LETTERS = {letter: suite for suite, (_, letters) in SUITES.items() for letter in letters}
 
@@ -34,7 +35,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         action="append",
         choices=[*SUITES, *LETTERS],
         metavar="CASE",
-        help=f"run only this suite ({', '.join(SUITES)}) or case letter (a-g); repeatable",
+        help=f"run only this suite ({', '.join(SUITES)}) or case letter (a-h); repeatable",
     )
     here = os.path.dirname(os.path.abspath(__file__))
     parser.add_argument("--output", default=here, help="where results.md and the PNGs go")

@@ -6,10 +6,12 @@ builds ``(params, state)``.
 """
 
 from pmm import matrix, nn, typing
+from pmm.checked import Checked, checked
 from pmm.checks import set_shape_checks, shape_checks, shape_checks_enabled
 from pmm.combinators import Concatenate, Parallel, Residual, Select, Sequential
 from pmm.composite import Composite
 from pmm.errors import LoadError, PmmError, RngError, ShapeError
+from pmm.graph import Graph
 from pmm.io import load, save
 from pmm.matrix import (
     AEPMM,
@@ -26,7 +28,16 @@ from pmm.matrix import (
 )
 from pmm.module import Module, Parameterless, register, registered_class, registry_name
 from pmm.paths import ParamPath, parameter_paths
-from pmm.train import FitResult, fit, predict
+from pmm.precision import cast
+from pmm.summary import Summary, SummaryRow, count_params, summary
+from pmm.train import (
+    FitResult,
+    TrainStep,
+    conjugate_complex_grads,
+    fit,
+    make_train_step,
+    predict,
+)
 
 __version__ = "0.1.0"
 
@@ -43,9 +54,11 @@ __all__ = [
     "LowRankAffineHermitianMatrix",
     "TransitionAmplitudeSum",
     "matrix",
+    "Checked",
     "Composite",
     "Concatenate",
     "FitResult",
+    "Graph",
     "LoadError",
     "Module",
     "Parallel",
@@ -57,9 +70,17 @@ __all__ = [
     "Select",
     "Sequential",
     "ShapeError",
+    "Summary",
+    "SummaryRow",
+    "TrainStep",
     "__version__",
+    "cast",
+    "checked",
+    "conjugate_complex_grads",
+    "count_params",
     "fit",
     "load",
+    "make_train_step",
     "nn",
     "parameter_paths",
     "predict",
@@ -70,5 +91,6 @@ __all__ = [
     "set_shape_checks",
     "shape_checks",
     "shape_checks_enabled",
+    "summary",
     "typing",
 ]

@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 
 from pmm.errors import ShapeError
-from pmm.shapes import is_shape, validate_shape
+from pmm.shapes import dims, is_shape, validate_shape
 from pmm.typing import ArrayDataShape
-
 
 #: No array larger than this (one pebibyte) can exist on any machine; XLA aborts the whole process
 #: on sizes that overflow its 64-bit byte counts, so layers refuse such arrays before asking it.
@@ -86,15 +85,39 @@ def check_bool(value: Any, field: str, owner: str) -> None:
         raise ValueError(f"field {field!r} of {owner} is {value!r}; give True or False")
 
 
+def sample_axis(axis: int, shape: tuple[int | None, ...], owner: str) -> int:
+    """The index in the per-sample ``shape`` of the data axis ``axis`` (which counts the batch
+    axis, so ``1`` and ``-len(shape)`` are the first sample axis); ``ShapeError`` if none.
+
+    Examples
+    --------
+    >>> sample_axis(-1, (4, 3), "MatMul"), sample_axis(1, (4, 3), "MatMul")
+    (1, 0)
+    """
+    index = axis - 1 if axis > 0 else axis + len(shape)
+    if not 0 <= index < len(shape):
+        choices = (
+            f"give an axis in 1..{len(shape)} or {-len(shape)}..-1"
+            if shape
+            else ("give samples of at least one axis, e.g. (1,)")
+        )
+        raise ShapeError(
+            f"{owner} acts on axis {axis}, but samples of shape {shape!r} make data of "
+            f"{len(shape) + 1} axes (the batch axis is axis 0); {choices}"
+        )
+    return index
+
+
 def array_shape(input_shape: Any, owner: str) -> ArrayDataShape:
-    """``input_shape`` if it is the shape of one array; ``ShapeError`` for a tree of shapes."""
+    """The sizes of ``input_shape`` if it is the shape of one array (a tuple, or the ``shape`` of
+    a ``jax.ShapeDtypeStruct``); ``ShapeError`` for a tree of shapes."""
     validate_shape(input_shape)
     if not is_shape(input_shape):
         raise ShapeError(
             f"{owner} acts on one array, but input_shape is the tree {input_shape!r}; "
             "pick one leaf first (pmm.Select) or join the leaves (pmm.Concatenate)"
         )
-    return input_shape
+    return dims(input_shape)
 
 
 def feature_size(input_shape: Any, owner: str) -> int:

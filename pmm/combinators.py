@@ -15,15 +15,16 @@ Examples
 
 import operator
 from collections.abc import Sequence
-from typing import Any, Self, cast
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
 
-from pmm.errors import ShapeError, locate, located
+from pmm._calls import call_child, traced
+from pmm.errors import ShapeError, located
 from pmm.module import Module, Parameterless
-from pmm.shapes import is_shape, shape_leaves, validate_shape
-from pmm.typing import Data, DataShape, HyperParams, Params, State
+from pmm.shapes import dims, is_shape, leaf_dtype, shape_leaves, validate_shape
+from pmm.typing import AnyData, DataShape, Params, State
 
 
 def split_keys(rng: Any, count: int) -> Sequence[Any]:
@@ -42,6 +43,8 @@ def _per_child(tree: Any, keys: Sequence[Any], what: str, owner: Module) -> Any:
 
     Raises ``ShapeError`` when ``tree`` does not hold one entry per child.
     """
+    if tree.__class__ is tuple and len(tree) == len(keys):
+        return tree
     named = isinstance(keys[0], str)
     if _is_empty(tree):
         return dict.fromkeys(keys, ()) if named else ((),) * len(keys)
@@ -72,7 +75,8 @@ class Sequential(Module):
 
     Params and state are tuples with one entry per layer; layer ``i`` gets key ``i`` of
     ``jax.random.split(rng, len(layers))``. Shapes: input of ``layers[0]`` to output of
-    ``layers[-1]``.
+    ``layers[-1]``. The layers may also be given as the field, ``Sequential(layers=(a, b))``,
+    which is how ``dataclasses.replace(model, layers=...)`` builds a changed copy.
 
     Examples
     --------
@@ -83,8 +87,13 @@ class Sequential(Module):
 
     layers: tuple[Module, ...]
 
-    def __init__(self, *layers: Module) -> None:
-        object.__setattr__(self, "layers", layers)
+    def __init__(self, *modules: Module, layers: Sequence[Module] | None = None) -> None:
+        if modules and layers is not None:
+            raise ValueError(
+                "Sequential takes its layers either as arguments, Sequential(a, b), or as the "
+                "field, Sequential(layers=(a, b)), not both"
+            )
+        object.__setattr__(self, "layers", modules if layers is None else layers)
         self.__post_init__()
 
     def __post_init__(self) -> None:
@@ -92,23 +101,19 @@ class Sequential(Module):
         _check_children("layers", self.layers, type(self).__name__)
 
     @classmethod
-    def from_hyperparams(cls, hyperparams: HyperParams) -> Self:
-        return cls(*hyperparams["layers"])
-
-    @classmethod
     def chain(cls, *modules: Module) -> "Sequential":
         """One flat Sequential of ``modules``, splicing in the layers of Sequentials among them."""
         return cls(*(layer for m in modules for layer in (m.layers if type(m) is cls else (m,))))
 
     def children(self) -> tuple[tuple[Any, str, Module], ...]:
-        return tuple((i, f"Sequential[{i}]", layer) for i, layer in enumerate(self.layers))
+        return tuple((i, self.segment(i), layer) for i, layer in enumerate(self.layers))
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
         params, states = [], []
         for index, (layer, key) in enumerate(
             zip(self.layers, split_keys(rng, len(self.layers)), strict=True)
         ):
-            with located(f"Sequential[{index}]", layer):
+            with located(self.segment(index), layer):
                 layer_params, layer_state = layer.init(key, input_shape)
                 input_shape = layer.output_shape(input_shape)
             params.append(layer_params)
@@ -116,31 +121,32 @@ class Sequential(Module):
         return tuple(params), tuple(states)
 
     def apply(
-        self, params: Params, data: Data, training: bool, state: State, rng: Any
-    ) -> tuple[Data, State]:
-        indices = range(len(self.layers))
-        layer_params = _per_child(params, indices, "params", self)
-        layer_states = _per_child(state, indices, "state", self)
+        self, params: Params, data: AnyData, training: bool, state: State, rng: Any
+    ) -> tuple[AnyData, State]:
+        count = len(self.layers)
+        layer_params = _per_child(params, range(count), "params", self)
+        layer_states = _per_child(state, range(count), "state", self)
+        keys = split_keys(rng, count)
+        scoped = traced(data)
         new_states = []
-        for index, layer, layer_param, layer_state, key in zip(
-            indices,
-            self.layers,
-            layer_params,
-            layer_states,
-            split_keys(rng, len(self.layers)),
-            strict=True,
-        ):
-            try:
-                data, layer_state = layer(layer_param, data, training, layer_state, key)
-            except Exception as error:
-                locate(error, f"Sequential[{index}]")
-                raise
+        for index, layer in enumerate(self.layers):
+            data, layer_state = call_child(
+                self,
+                index,
+                layer,
+                scoped,
+                layer_params[index],
+                data,
+                training,
+                layer_states[index],
+                keys[index],
+            )
             new_states.append(layer_state)
         return data, (() if _is_empty(state) else tuple(new_states))
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         for index, layer in enumerate(self.layers):
-            with located(f"Sequential[{index}]", layer):
+            with located(self.segment(index), layer):
                 input_shape = layer.output_shape(input_shape)
         return input_shape
 
@@ -152,7 +158,10 @@ class Parallel(Module):
     """Give the same input to every branch; the output is the tuple (or dict) of their outputs.
 
     ``Parallel(a, b)`` gives a tuple and holds params/state as tuples; ``Parallel(x=a, y=b)`` gives
-    dicts keyed by branch name (names are kept sorted, as JAX orders dict keys).
+    dicts keyed by branch name (names are kept sorted, as JAX orders dict keys). Any name may
+    name a branch, ``branches`` and ``names`` included: a keyword whose value is a module is a
+    branch. The fields themselves (``branches``, a tuple of modules, and ``names``, a tuple of
+    strings or ``None``) are what ``dataclasses.replace(model, branches=...)`` passes.
 
     Examples
     --------
@@ -164,11 +173,28 @@ class Parallel(Module):
     branches: tuple[Module, ...]
     names: tuple[str, ...] | None = None
 
-    def __init__(self, *branches: Module, **named: Module) -> None:
-        if branches and named:
+    def __init__(self, *branches: Module, **named: Any) -> None:
+        if (
+            named
+            and set(named) <= {"branches", "names"}
+            and not any(isinstance(value, Module) for value in named.values())
+        ):
+            if branches:
+                raise ValueError(
+                    "Parallel takes its branches either as arguments or as the fields "
+                    "branches=(...) and names=(...), not both"
+                )
+            branches, names = named.get("branches", ()), named.get("names")
+            if names is not None:
+                _check_names(names, branches)
+                branches, names = _sorted_branches(dict(zip(names, branches, strict=True)))
+        elif branches and named:
             raise ValueError("Parallel takes branches either all positional or all by name")
-        names = tuple(sorted(named)) if named else None
-        object.__setattr__(self, "branches", tuple(named[n] for n in names) if names else branches)
+        elif named:
+            branches, names = _sorted_branches(named)
+        else:
+            names = None
+        object.__setattr__(self, "branches", branches)
         object.__setattr__(self, "names", names)
         self.__post_init__()
 
@@ -176,21 +202,13 @@ class Parallel(Module):
         super().__post_init__()
         _check_children("branches", self.branches, type(self).__name__)
 
-    @classmethod
-    def from_hyperparams(cls, hyperparams: HyperParams) -> Self:
-        names, branches = hyperparams.get("names"), hyperparams["branches"]
-        return cls(**dict(zip(names, branches, strict=True))) if names else cls(*branches)
-
     @property
     def _keys(self) -> Sequence[Any]:
         return self.names or range(len(self.branches))
 
-    def _segment(self, key: Any) -> str:
-        return f"Parallel[{key!r}]"
-
     def children(self) -> tuple[tuple[Any, str, Module], ...]:
         return tuple(
-            (key, self._segment(key), branch)
+            (key, self.segment(key), branch)
             for key, branch in zip(self._keys, self.branches, strict=True)
         )
 
@@ -202,27 +220,32 @@ class Parallel(Module):
         for key, branch, branch_rng in zip(
             self._keys, self.branches, split_keys(rng, len(self.branches)), strict=True
         ):
-            with located(self._segment(key), branch):
+            with located(self.segment(key), branch):
                 results.append(branch.init(branch_rng, input_shape))
         return self._pack([p for p, _ in results]), self._pack([s for _, s in results])
 
     def apply(
-        self, params: Params, data: Data, training: bool, state: State, rng: Any
-    ) -> tuple[Data, State]:
+        self, params: Params, data: AnyData, training: bool, state: State, rng: Any
+    ) -> tuple[AnyData, State]:
         keys = self._keys
         branch_params = _per_child(params, keys, "params", self)
         branch_states = _per_child(state, keys, "state", self)
+        scoped = traced(data)
         outputs, new_states = [], []
         for key, branch, branch_rng in zip(
             keys, self.branches, split_keys(rng, len(keys)), strict=True
         ):
-            try:
-                output, new_state = branch(
-                    branch_params[key], data, training, branch_states[key], branch_rng
-                )
-            except Exception as error:
-                locate(error, self._segment(key))
-                raise
+            output, new_state = call_child(
+                self,
+                key,
+                branch,
+                scoped,
+                branch_params[key],
+                data,
+                training,
+                branch_states[key],
+                branch_rng,
+            )
             outputs.append(output)
             new_states.append(new_state)
         return self._pack(outputs), (() if _is_empty(state) else self._pack(new_states))
@@ -230,15 +253,37 @@ class Parallel(Module):
     def output_shape(self, input_shape: DataShape) -> DataShape:
         shapes = []
         for key, branch in zip(self._keys, self.branches, strict=True):
-            with located(self._segment(key), branch):
+            with located(self.segment(key), branch):
                 shapes.append(branch.output_shape(input_shape))
         return self._pack(shapes)
 
     def __repr__(self) -> str:
-        branches = map(repr, self.branches)
-        if self.names:
-            branches = (f"{n}={b}" for n, b in zip(self.names, branches, strict=True))
-        return f"Parallel({', '.join(branches)})"
+        branches = list(map(repr, self.branches))
+        if not self.names:
+            return f"Parallel({', '.join(branches)})"
+        if all(name.isidentifier() for name in self.names):
+            pairs = (f"{n}={b}" for n, b in zip(self.names, branches, strict=True))
+            return f"Parallel({', '.join(pairs)})"
+        items = (f"{n!r}: {b}" for n, b in zip(self.names, branches, strict=True))
+        return f"Parallel(**{{{', '.join(items)}}})"
+
+
+def _check_names(names: Any, branches: Any) -> None:
+    if (
+        not isinstance(names, tuple | list)
+        or not all(isinstance(name, str) for name in names)
+        or len(set(names)) != len(names)
+        or len(names) != len(branches)
+    ):
+        raise ValueError(
+            f"field 'names' of Parallel is {names!r}; give distinct strings, one per branch, "
+            "or None for positional branches"
+        )
+
+
+def _sorted_branches(named: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    names = tuple(sorted(named))
+    return tuple(named[name] for name in names), names
 
 
 class Residual(Module):
@@ -260,33 +305,34 @@ class Residual(Module):
         _check_children("module", (self.module,), type(self).__name__)
 
     def children(self) -> tuple[tuple[Any, str, Module], ...]:
-        return ((None, "Residual", self.module),)
+        return ((None, self.segment(None), self.module),)
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
         self.output_shape(input_shape)
-        with located("Residual", self.module):
+        with located(self.segment(None), self.module):
             return self.module.init(rng, input_shape)
 
     def apply(
-        self, params: Params, data: Data, training: bool, state: State, rng: Any
-    ) -> tuple[Data, State]:
-        try:
-            update, state = self.module(params, data, training, state, rng)
-        except Exception as error:
-            locate(error, "Residual")
-            raise
+        self, params: Params, data: AnyData, training: bool, state: State, rng: Any
+    ) -> tuple[AnyData, State]:
+        update, state = call_child(
+            self, None, self.module, traced(data), params, data, training, state, rng
+        )
         return jax.tree.map(operator.add, data, update), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
-        with located("Residual", self.module):
+        with located(self.segment(None), self.module):
             output_shape = self.module.output_shape(input_shape)
-        if output_shape != input_shape:
+        sizes = [list(map(dims, shape_leaves(s))) for s in (input_shape, output_shape)]
+        if jax.tree.structure(input_shape, is_leaf=is_shape) != jax.tree.structure(
+            output_shape, is_leaf=is_shape
+        ) or (sizes[0] != sizes[1]):
             raise ShapeError(
                 f"Residual adds its module's output to its input, so the module must keep the "
                 f"shape: input {input_shape}, module output {output_shape}. Make the module's "
                 "last layer produce the input's features, or project the input first"
             )
-        return input_shape
+        return jax.tree.map(_sum_leaf, input_shape, output_shape, is_leaf=is_shape)
 
 
 class Select(Parameterless):
@@ -316,8 +362,8 @@ class Select(Parameterless):
                 )
 
     def apply(
-        self, params: Params, data: Data, training: bool, state: State, rng: Any
-    ) -> tuple[Data, State]:
+        self, params: Params, data: AnyData, training: bool, state: State, rng: Any
+    ) -> tuple[AnyData, State]:
         return self._walk(
             data, lambda node: isinstance(node, jax.Array | jax.ShapeDtypeStruct)
         ), state
@@ -362,13 +408,13 @@ class Concatenate(Parameterless):
             )
 
     def apply(
-        self, params: Params, data: Data, training: bool, state: State, rng: Any
-    ) -> tuple[Data, State]:
+        self, params: Params, data: AnyData, training: bool, state: State, rng: Any
+    ) -> tuple[AnyData, State]:
         return jnp.concatenate(jax.tree.leaves(data), axis=self.axis), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         validate_shape(input_shape)
-        leaves = shape_leaves(input_shape)
+        leaves = [dims(leaf) for leaf in shape_leaves(input_shape)]
         rank = len(leaves[0])
         axis = self.axis - 1 if self.axis > 0 else self.axis + rank
         if any(len(leaf) != rank for leaf in leaves) or not 0 <= axis < rank:
@@ -384,6 +430,13 @@ class Concatenate(Parameterless):
         sizes = [size for leaf in leaves if (size := leaf[axis]) is not None]
         total = sum(sizes) if len(sizes) == len(leaves) else None
         return (*leaves[0][:axis], total, *leaves[0][axis + 1 :])
+
+
+def _sum_leaf(data: Any, update: Any) -> Any:
+    """The shape leaf of ``data + update``: a tuple stays a tuple, a struct gets the sum's dtype."""
+    if not isinstance(data, jax.ShapeDtypeStruct):
+        return data
+    return jax.ShapeDtypeStruct(data.shape, jnp.result_type(data.dtype, leaf_dtype(update)))
 
 
 def _check_children(field: str, children: tuple[Any, ...], owner: str) -> None:

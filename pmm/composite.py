@@ -3,7 +3,8 @@
 A composite's spec keeps its own readable hyperparameters (``MLP(hidden=(64, 64))``) while its
 ``init``, ``apply`` and ``output_shape`` are those of the module ``build()`` returns, so its
 params are that module's. The built module is cached per spec at module level (specs are
-hashable), so the spec itself still holds nothing but hyperparameters.
+hashable) while some equal spec lives, so the spec itself still holds nothing but
+hyperparameters.
 
 Examples
 --------
@@ -17,12 +18,13 @@ Examples
 """
 
 import abc
-import functools
+import weakref
 from typing import Any
 
-from pmm.errors import locate, located
+from pmm._calls import call_child, traced
+from pmm.errors import located, module_label
 from pmm.module import Module
-from pmm.typing import Data, DataShape, Params, State
+from pmm.typing import AnyData, DataShape, Params, State
 
 
 class Composite(Module):
@@ -52,26 +54,38 @@ class Composite(Module):
         return _built(self)
 
     def children(self) -> tuple[tuple[Any, str, Module], ...]:
-        return ((None, repr(self), self.built),)
+        return ((None, self.segment(None), self.built),)
+
+    def segment(self, key: Any) -> str:
+        """Paths name the built module's parts after the composite itself, by its label:
+        ``MLP(hidden=(4,)) > Sequential[0] > ...`` (``MLP(...)`` when the repr is long)."""
+        return module_label(self)
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
-        with located(repr(self), self.built):
+        with located(self.segment(None), self.built):
             return self.built.init(rng, input_shape)
 
     def apply(
-        self, params: Params, data: Data, training: bool, state: State, rng: Any
-    ) -> tuple[Data, State]:
-        try:
-            return self.built.apply(params, data, training, state, rng)
-        except Exception as error:
-            locate(error, repr(self))
-            raise
+        self, params: Params, data: AnyData, training: bool, state: State, rng: Any
+    ) -> tuple[AnyData, State]:
+        # The built module's apply, not its call: the composite's own call already checked.
+        return call_child(
+            self, None, self.built.apply, traced(data), params, data, training, state, rng
+        )
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
-        with located(repr(self), self.built):
+        with located(self.segment(None), self.built):
             return self.built.output_shape(input_shape)
 
 
-@functools.lru_cache(maxsize=1024)
+#: The built module of each live composite spec; equal specs share one entry, and an entry goes
+#: once no spec equal to its key is left (a refused, huge spec from a file is not kept).
+_BUILT: "weakref.WeakKeyDictionary[Composite, Module]" = weakref.WeakKeyDictionary()
+
+
 def _built(composite: Composite) -> Module:
-    return composite.build()
+    try:
+        return _BUILT[composite]
+    except KeyError:
+        built = _BUILT[composite] = composite.build()
+        return built

@@ -32,6 +32,10 @@ class RngError(PmmError, ValueError):
     """A stochastic module was called without the PRNG key it needs."""
 
 
+class ApplyReturnError(PmmError, TypeError):
+    """A module's ``apply`` returned something other than the pair ``(data, state)``."""
+
+
 class LoadError(PmmError, OSError):
     """A file could not be loaded as a pmm model; the message names the file and the reason."""
 
@@ -60,11 +64,16 @@ def locate(error: BaseException, segment: str) -> None:
         )
 
 
+def module_label(module: Any) -> str:
+    """How paths name ``module``: its repr, or ``Class(...)`` when that is longer than 80."""
+    label = repr(module)
+    return label if len(label) <= _LONGEST_LABEL else f"{type(module).__name__}(...)"
+
+
 def label_origin(error: BaseException, module: Any) -> None:
     """Record ``module`` as where ``error`` arose, unless a module deeper down already did."""
     if not getattr(error, _PATH_ATTRIBUTE, None):
-        label = repr(module)
-        locate(error, label if len(label) <= _LONGEST_LABEL else f"{type(module).__name__}(...)")
+        locate(error, module_label(module))
 
 
 @contextmanager

@@ -24,25 +24,20 @@ import abc
 import dataclasses
 import math
 import typing
-from collections.abc import Callable
+import weakref
 from typing import Any, ClassVar, Self
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
+from pmm._calls import returned, scoped_apply, traced
+from pmm._switch import CHECKS
+from pmm._traced_shapes import answering_in_kind, traced_output_shape
 from pmm.errors import label_origin
-from pmm.shapes import map_shapes, probe_structs, shape_leaves, shape_of, validate_shape
+from pmm.shapes import validate_shape
 from pmm.typing import Data, DataShape, HyperParams, Params, State
 
 _REGISTRY: dict[str, type["Module"]] = {}
-
-#: Sizes substituted for ``None`` when the default ``output_shape`` probes a module; a size that
-#: differs between the two probes is reported as ``None`` again.
-_UNKNOWN_PROBE_SIZES = (5, 7)
-_PROBE_BATCH_SIZE = 2
-#: The checking call ``pmm.checks`` installs while shape checks are on; ``None`` when they are off.
-_shape_check: Callable[..., tuple[Data, State]] | None = None
 
 
 def register(cls: type["Module"], name: str | None = None) -> type["Module"]:
@@ -81,8 +76,9 @@ def _freeze(value: Any, field: str) -> Any:
     """Lists become tuples (recursively) so specs stay hashable; arrays are refused.
 
     NumPy scalars (``np.int64(16)``, ``np.float32(0.5)``, ``np.bool_``) become the Python
-    number they hold, so they are accepted wherever a Python one is. Every float NaN becomes the one object ``math.nan``, so that specs holding NaN equal their
-    copies (tuples compare items by identity before ``==``, and ``nan != nan``).
+    number they hold, so they are accepted wherever a Python one is. Every float NaN becomes the
+    one object ``math.nan``, so that specs holding NaN equal their copies (tuples compare items
+    by identity before ``==``, and ``nan != nan``).
     """
     if isinstance(value, np.generic) and value.dtype.kind in "biufc":
         value = value.item()
@@ -141,6 +137,9 @@ class Module(abc.ABC):
         cls.__repr__ = cls.__repr__
         cls.__eq__ = cls.__eq__
         cls.__hash__ = cls.__hash__
+        override = cls.__dict__.get("output_shape")
+        if override is not None and not getattr(override, "answers_in_kind", False):
+            cls.output_shape = answering_in_kind(override)
         if register_as is not None:
             cls._registry_name = register_as
         if not _is_abstract(cls):
@@ -149,8 +148,7 @@ class Module(abc.ABC):
     def __setattr__(self, name: str, value: Any) -> None:
         raise dataclasses.FrozenInstanceError(
             f"cannot assign to field {name!r}: pmm modules are frozen; for a changed copy use "
-            f"dataclasses.replace(module, {name}=...) (a combinator: build a new one, e.g. "
-            "Sequential(*layers))"
+            f"dataclasses.replace(module, {name}=...)"
         )
 
     def __delattr__(self, name: str) -> None:
@@ -172,12 +170,25 @@ class Module(abc.ABC):
 
     def __eq__(self, other: object) -> bool:
         """Equal when of the same class with equal fields (compared as one tuple, NaN-safe)."""
+        if other is self:
+            return True
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self._compared() == other._compared()  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash(self._compared())
+        """The hash of the class and the fields, computed once per instance.
+
+        Models are static arguments of jitted functions, so their hash is taken on every call.
+        """
+        try:
+            return _HASHES[id(self)]
+        except KeyError:
+            cls = type(self)
+            value = hash((cls.__module__, cls.__qualname__, self._compared()))
+            _HASHES[id(self)] = value
+            weakref.finalize(self, _HASHES.pop, id(self), None)
+            return value
 
     def _compared(self) -> tuple[Any, ...]:
         fields = dataclasses.fields(self)  # type: ignore[arg-type]
@@ -203,7 +214,11 @@ class Module(abc.ABC):
 
     @abc.abstractmethod
     def init(self, rng: Any, input_shape: DataShape) -> tuple[Params, State]:
-        """Build ``(params, state)`` for data of ``input_shape`` (no batch axis)."""
+        """Build ``(params, state)`` for data of ``input_shape`` (no batch axis).
+
+        A leaf of ``input_shape`` is a tuple of sizes (floating data of the default float
+        dtype) or a ``jax.ShapeDtypeStruct`` (data of its dtype, e.g. integer ids).
+        """
 
     @abc.abstractmethod
     def apply(
@@ -215,35 +230,28 @@ class Module(abc.ABC):
         """The modules whose params this module's params hold: ``(key, segment, child)`` each.
 
         ``key`` indexes this module's params (``None``: the child's params *are* this module's);
-        ``segment`` names the child in module paths (``"Sequential[2]"``). Leaf layers have none;
-        combinators and composites list theirs (see ``pmm.parameter_paths``).
+        ``segment`` names the child in module paths (``"Sequential[2]"``, see ``segment``). Leaf
+        layers have none; combinators and composites list theirs (see ``pmm.parameter_paths``).
         """
         return ()
+
+    def segment(self, key: Any) -> str:
+        """How module paths name this module's child ``key``: ``Sequential[2]``, or the class name
+        alone for the one child of a module whose params are the child's (``key`` is ``None``)."""
+        name = type(self).__name__
+        return name if key is None else f"{name}[{key!r}]"
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         """The shape of the output for input of ``input_shape``, found without computing.
 
         Traces ``init`` and ``apply`` with ``jax.eval_shape``. Sizes given as ``None`` are probed
-        with two different sizes; output sizes that follow them are ``None`` too.
+        with two different sizes; output sizes that follow them are ``None`` too. The answer has
+        the question's form: tuples for tuples, ``jax.ShapeDtypeStruct`` leaves (with the output
+        dtypes) when ``input_shape`` holds any struct. An override that answers in sizes alone
+        gets those dtypes added the same way.
         """
         validate_shape(input_shape)
-        probes = [self._probe_output_shape(input_shape, size) for size in _UNKNOWN_PROBE_SIZES]
-        if not any(None in leaf for leaf in shape_leaves(input_shape)):
-            return probes[0]
-        return map_shapes(_agreeing_sizes, *probes)
-
-    def _probe_output_shape(self, input_shape: DataShape, unknown: int) -> DataShape:
-        # init gets the probe's sizes too: most inits need real sizes to build arrays.
-        probe_shape = map_shapes(
-            lambda leaf: tuple(unknown if dim is None else dim for dim in leaf), input_shape
-        )
-
-        def run(data: Data) -> Data:
-            params, state = self._probe_params(probe_shape)
-            return self.apply(params, data, False, state, None)[0]
-
-        data = probe_structs(probe_shape, _PROBE_BATCH_SIZE, jnp.result_type(float), unknown)
-        return shape_of(jax.eval_shape(run, data))
+        return traced_output_shape(self, input_shape)
 
     def _probe_params(self, input_shape: DataShape) -> tuple[Params, State]:
         """Params and state for the ``output_shape`` probe (traced inside ``jax.eval_shape``)."""
@@ -261,7 +269,9 @@ class Module(abc.ABC):
     ) -> tuple[Data, State]:
         """The ``ModuleCallable``: ``(params, data, training, state, rng) -> (data, state)``.
 
-        Calls ``apply``; while shape checks are on, through ``pmm.checks.checked_call``.
+        Calls ``apply``; while this thread's shape checks are on, through
+        ``pmm.checks.checked_call``; while JAX traces the data, inside the name scope of the
+        module's path.
         """
         try:
             if training.__class__ is not bool and not isinstance(training, bool | np.bool_):
@@ -270,9 +280,17 @@ class Module(abc.ABC):
                     f"{getattr(training, 'dtype', '')}{list(getattr(training, 'shape', ()))}; "
                     "under jax.jit mark it static: jax.jit(model, static_argnums=2)"
                 )
-            if _shape_check is None:
-                return self.apply(params, data, training, state, rng)
-            return _shape_check(self, params, data, training, state, rng)
+            if CHECKS.value:
+                from pmm.checks import checked_call
+
+                return checked_call(self, params, data, training, state, rng)
+            if traced(data):
+                result = scoped_apply(self, params, data, training, state, rng)
+            else:
+                result = self.apply(params, data, training, state, rng)
+            if result.__class__ is tuple and len(result) == 2:
+                return result
+            return returned(self, result)  # raises, saying that apply returns (data, state)
         except Exception as error:
             label_origin(error, self)
             raise
@@ -284,13 +302,31 @@ class Module(abc.ABC):
         return Sequential.chain(self, other)
 
     def __repr__(self) -> str:
-        """The class name and the fields that differ from their defaults."""
+        """The class name and the fields that differ from their defaults, as Python that builds
+        the same module (``eval(repr(m)) == m`` where the class names are imported)."""
         shown = [
-            f"{field.name}={getattr(self, field.name)!r}"
+            f"{field.name}={_source(getattr(self, field.name))}"
             for field in dataclasses.fields(self)  # type: ignore[arg-type]
             if field.repr and getattr(self, field.name) != _default(field)
         ]
         return f"{type(self).__name__}({', '.join(shown)})"
+
+
+#: Each live module's hash by ``id``, kept beside the module so that it holds nothing but its
+#: fields; an entry goes when its module does (see ``Module.__hash__``).
+_HASHES: dict[int, int] = {}
+
+
+def _source(value: Any) -> str:
+    """``repr(value)``, except that non-finite floats read back (``float('nan')``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    if isinstance(value, complex) and not (math.isfinite(value.real) and math.isfinite(value.imag)):
+        return f"complex({_source(value.real)}, {_source(value.imag)})"
+    if isinstance(value, tuple):
+        items = [_source(item) for item in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    return repr(value)
 
 
 def _is_abstract(cls: type) -> bool:
@@ -298,11 +334,6 @@ def _is_abstract(cls: type) -> bool:
     return any(
         getattr(getattr(cls, name, None), "__isabstractmethod__", False) for name in dir(cls)
     )
-
-
-def _agreeing_sizes(first: tuple[int, ...], second: tuple[int, ...]) -> tuple[int | None, ...]:
-    """Sizes equal in both probes; ``None`` where they differ (they followed an unknown size)."""
-    return tuple(a if a == b else None for a, b in zip(first, second, strict=True))
 
 
 def _default(field: dataclasses.Field) -> Any:

@@ -49,6 +49,10 @@ class ParamPath:
     def __str__(self) -> str:
         return " > ".join(self.segments) + self.leaf_keys
 
+    def __repr__(self) -> str:
+        """Short: the path as ``str`` gives it, not the whole model once per leaf."""
+        return f"ParamPath({str(self)!r})"
+
 
 def parameter_paths(model: Module, params: Params) -> Any:
     """A tree shaped like ``params`` holding the ``ParamPath`` of each leaf.

@@ -22,7 +22,8 @@ False
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
-from jaxtyping import Array, Complex, Inexact, Num, PyTree, Real
+import jax
+from jaxtyping import Array, Complex, Inexact, Num, PyTree, Real, Shaped
 
 #: PyTree whose leaves are inexact (float or complex) JAX arrays of any shape.
 Params: TypeAlias = PyTree[Inexact[Array, "..."]]
@@ -71,3 +72,16 @@ DictState: TypeAlias = dict[str, State]
 
 #: The pure callable every module is: ``(params, data, training, state, rng) -> (data, state)``.
 ModuleCallable: TypeAlias = Callable[[Params, Data, bool, State, Any], tuple[Data, State]]
+
+# Extensions beside the spec's aliases: data of any dtype, and shapes that carry dtypes.
+
+#: Extension: like ``Data``, but leaves may be of any dtype (integer ids, bool masks included).
+#: Modules whose ``apply`` takes such data annotate it with this (combinators do); shape checks
+#: refuse integer and bool data wherever a module's annotations do not admit it.
+AnyData: TypeAlias = PyTree[Shaped[Array, "batch_size ..."]] | Shaped[Array, "batch_size ..."]
+#: Extension: a ``DataShape`` whose leaves may also be ``jax.ShapeDtypeStruct`` (shape without
+#: the batch axis plus a dtype, e.g. ``jax.ShapeDtypeStruct((12,), jnp.int32)``); a plain tuple
+#: leaf keeps its meaning, floating data of the default float dtype.
+TypedDataShape: TypeAlias = (
+    PyTree[tuple[int | None, ...] | jax.ShapeDtypeStruct] | ArrayDataShape | jax.ShapeDtypeStruct
+)

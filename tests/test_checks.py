@@ -247,11 +247,14 @@ def test_a_violated_argument_annotation_is_named(key, call, data, actual):
     ("data", "problem"),
     [
         (np.ones((5, 3), np.float32), "the input is a ndarray, not a JAX array"),
-        (jnp.ones((5, 3), jnp.int32), "the input is int32[5,3]; data is float or complex"),
+        (
+            jnp.ones((5, 3), jnp.int32),
+            "the input is int32[5,3], but Counter.apply does not declare int32 data",
+        ),
         ({"x": jnp.ones(())}, "the input leaf data['x'] is float32[], with no batch axis"),
     ],
 )
-def test_data_that_is_not_batched_inexact_jax_arrays_is_refused(data, problem):
+def test_data_that_is_not_batched_jax_arrays_or_undeclared_integers_is_refused(data, problem):
     message = shape_error(lambda model, *arguments: model(*arguments), Counter(), (), data)
     assert message.startswith(f"Counter(): {problem}")
 

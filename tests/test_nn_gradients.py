@@ -13,6 +13,10 @@ CASES = [
     pytest.param(nn.LayerNorm(dtype="float64"), False, (4,), id="LayerNorm"),
     pytest.param(nn.BatchNorm(dtype="float64"), True, (4,), id="BatchNorm-training"),
     pytest.param(nn.GELU(), False, (4,), id="GELU"),
+    pytest.param(nn.MatMul(features=3, dtype="float64"), False, (4,), id="MatMul"),
+    pytest.param(nn.AffineTensor(shape=(2, 2), dtype="float64"), False, (4,), id="AffineTensor"),
+    pytest.param(nn.LogSumExp(), False, (4,), id="LogSumExp"),
+    pytest.param(nn.Standardize(), False, (4,), id="Standardize"),
     pytest.param(
         nn.MLP(hidden=(5,), features=2, activation="tanh", dtype="float64"), False, (4,), id="MLP"
     ),

@@ -9,6 +9,16 @@ import pmm
 from pmm import nn
 from tests.test_nn_common import CASES, IDS
 
+#: The common cases and the layers beyond them, each with an input whose last axis may be empty.
+SWEEP = [pytest.param(*case, id=name) for case, name in zip(CASES, IDS, strict=True)] + [
+    pytest.param(nn.MatMul(features=2, axis=-2), (3, 4), False, id="MatMul"),
+    pytest.param(nn.AffineTensor(shape=(2, 2)), (3,), False, id="AffineTensor"),
+    pytest.param(nn.Bias(scalar=True), (3,), False, id="Bias-scalar"),
+    pytest.param(nn.LogSumExp(axis=-2), (3, 4), False, id="LogSumExp"),
+    pytest.param(nn.Standardize(), (2, 3), False, id="Standardize"),
+    pytest.param(nn.TreeFlatten(), (2, 3), False, id="TreeFlatten"),
+]
+
 
 def _with_last_axis(input_shape, size):
     return (*input_shape[:-1], size)
@@ -23,14 +33,14 @@ def _run(module, input_shape, batch, training, checks):
     return output, state, new_state
 
 
-@pytest.mark.parametrize(("module", "input_shape", "training"), CASES, ids=IDS)
+@pytest.mark.parametrize(("module", "input_shape", "training"), SWEEP)
 def test_a_batch_of_zero_samples_gives_an_output_of_zero_samples(module, input_shape, training):
     output, state, new_state = _run(module, input_shape, 0, training, checks=True)
     assert output.shape == (0, *module.output_shape(input_shape))
     jax.tree.map(np.testing.assert_array_equal, new_state, state)
 
 
-@pytest.mark.parametrize(("module", "input_shape", "training"), CASES, ids=IDS)
+@pytest.mark.parametrize(("module", "input_shape", "training"), SWEEP)
 def test_an_empty_feature_axis_gives_a_finite_output_of_the_promised_shape(
     module, input_shape, training
 ):
@@ -55,11 +65,17 @@ def test_batch_norm_on_an_empty_training_batch_keeps_its_running_statistics(chec
 
 @pytest.mark.parametrize(
     ("module", "input_shape"),
-    [(nn.Flatten(), (2, 3)), (nn.Reshape(shape=(-1, 2)), (2, 3)), (nn.Reshape(shape=(3, 2)), (6,))],
+    [
+        (nn.Flatten(), (2, 3)),
+        (nn.Reshape(shape=(-1, 2)), (2, 3)),
+        (nn.Reshape(shape=(3, 2)), (6,)),
+        (nn.TreeFlatten(), {"a": (2, 3), "b": ()}),
+    ],
     ids=repr,
 )
 def test_reshaping_an_empty_batch_needs_no_division(module, input_shape):
-    output, _ = module((), jnp.zeros((0, *input_shape)))
+    data = pmm.shapes.map_shapes(lambda shape: jnp.zeros((0, *shape)), input_shape)
+    output, _ = module((), data)
     assert output.shape == (0, *module.output_shape(input_shape))
 
 
@@ -92,6 +108,9 @@ IMPOSSIBLE = [
     (nn.Conv(4, (2**30, 2**30), padding="CIRCULAR"), (5, 5, 1), "kernel_size"),
     (nn.Conv(4, (3,)), (5, HUGE), "channels"),
     (nn.ConvTranspose(HUGE, (3,)), (5, 0), "features"),
+    (nn.MatMul(features=HUGE), (3,), "features"),
+    (nn.MatMul(features=4, axis=1), (HUGE, 2), "contracted axis"),
+    (nn.AffineTensor(shape=(HUGE,)), (2,), "shape"),
 ]
 
 

@@ -65,7 +65,7 @@ def assert_same_result(actual, expected):
 def test_an_interrupted_and_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path):
     path = tmp_path / "run.ckpt"
     uninterrupted = train()
-    stopped = train(path, checkpoint_every=4, callback=interrupt_at(6))
+    stopped = train(path, checkpoint_every=4, host_callback=interrupt_at(6))
     assert (stopped.stopped, stopped.epochs_run) == ("interrupted", 6)
     resumed = train(path, checkpoint_every=4, resume=True)
     assert_same_result(resumed, uninterrupted)
@@ -79,7 +79,7 @@ def test_a_crashed_run_resumes_from_its_last_periodic_checkpoint(tmp_path):
             raise RuntimeError("power cut")
 
     with pytest.raises(RuntimeError, match="power cut"):
-        train(path, checkpoint_every=4, callback=crash)
+        train(path, checkpoint_every=4, host_callback=crash)
     with np.load(path, allow_pickle=False) as archive:
         assert archive["history_loss"].shape == (4,)
     assert_same_result(train(path, checkpoint_every=4, resume=True), train())
@@ -101,9 +101,9 @@ def test_the_checkpoint_is_a_zip_of_arrays_with_a_json_header(tmp_path):
     train(path, epochs=2)
     assert zipfile.is_zipfile(path)
     with np.load(path, allow_pickle=False) as archive:
-        header = json.loads(str(archive["header"]))
+        header = json.loads(archive["header"].tobytes())
         assert header["format"] == "pmm-checkpoint"
-        assert header["setup"] == {"samples": 30, "batch_size": 8}
+        assert (header["setup"]["samples"], header["setup"]["batch_size"]) == (30, 8)
         assert archive["history_loss"].shape == (2,)
 
 
@@ -119,18 +119,16 @@ def test_resuming_with_another_batch_size_is_refused(tmp_path):
         train(path, epochs=2, batch_size=10, resume=True)
 
 
-def test_resuming_with_another_model_is_refused_with_shapes(tmp_path):
+def test_resuming_with_another_model_is_refused(tmp_path):
     path = tmp_path / "run.ckpt"
     train(path, epochs=2)
     params, state = Dense(features=3).init(jax.random.key(1), (3,))
-    x, _ = data()
-    with pytest.raises(pmm.LoadError, match=r"run\.ckpt.*shape \(3, 2\).*expects shape \(3, 3\)"):
+    with pytest.raises(pmm.LoadError, match=r"run\.ckpt.*model"):
         pmm.fit(
             Dense(features=3),
             params,
             state,
-            x,
-            jnp.zeros((30, 3)),
+            *data(),
             epochs=2,
             batch_size=8,
             checkpoint=path,

@@ -254,7 +254,7 @@ def test_float64_training_keeps_float64(x64):
     assert result.history["loss"].dtype == np.float64
 
 
-def test_callback_sees_each_epoch_and_can_stop_training():
+def test_host_callback_sees_each_epoch_and_can_stop_training():
     x, y = regression()
     seen = []
 
@@ -262,7 +262,7 @@ def test_callback_sees_each_epoch_and_can_stop_training():
         seen.append((result.epochs_run, len(result.history["loss"]), result.stopped))
         return result.epochs_run == 3
 
-    result = fit_scale(x, y, epochs=10, callback=callback)
+    result = fit_scale(x, y, epochs=10, host_callback=callback)
     assert seen == [(1, 1, None), (2, 2, None), (3, 3, None)]
     assert (result.stopped, result.epochs_run) == ("callback", 3)
 

@@ -25,12 +25,12 @@ def assert_same_params(actual, expected):
     np.testing.assert_array_equal(actual.history["loss"], expected.history["loss"])
 
 
-def test_ctrl_c_in_a_callback_returns_the_epoch_it_saw():
+def test_ctrl_c_in_a_host_callback_returns_the_epoch_it_saw():
     def interrupt(result):
         if result.epochs_run == 4:
             raise KeyboardInterrupt
 
-    result = train(10, callback=interrupt)
+    result = train(10, host_callback=interrupt)
     assert (result.stopped, result.epochs_run) == ("interrupted", 4)
     assert_same_params(result, train(4))
 

@@ -48,7 +48,7 @@ def test_pytree_inputs_give_pytree_outputs():
 
 @pytest.mark.parametrize("batch_size", [0, 2.5])
 def test_a_bad_batch_size_is_refused(batch_size):
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    with pytest.raises(ValueError, match="batch_size must be an int >= 1 or None"):
         pmm.predict(Noise(), (), (), jnp.ones((3, 1)), batch_size=batch_size)
 
 

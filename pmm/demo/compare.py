@@ -51,9 +51,9 @@ def train_best(
         result = pmm.fit(
             model, params, state, x, y,
             optimizer=optax.adam(learning_rate), epochs=epochs, batch_size=len(x),
-            rng=fit_key, progress=progress,
+            rng=fit_key, progress=progress, restore_best=True,
         )  # fmt: skip
-        loss = float(result.history["loss"][result.best_epoch])
+        loss = float(result.history["epoch_end_loss"][result.best_epoch])
         if best is None or loss < best.train_loss:
             best = Trained(name, model, result.params, result.state, loss)
     assert best is not None, "restarts must be at least 1"

@@ -5,6 +5,11 @@ reads: ``header.npy`` holds UTF-8 JSON (format version, pmm version, the module 
 registered class names plus hyperparameters, and every params/state leaf's tree path, shape and
 dtype) and each leaf is one more member. ``docs/format.md`` describes it for other tools.
 
+Loading costs time and memory in proportion to the file's size, whatever the file holds: only
+regular files are read, members must not overlap, arrays are checked against the header before
+their data is read, and a header that names a far bigger model than its arrays is refused before
+``init`` is traced.
+
 Examples
 --------
 >>> import jax, pmm
@@ -14,27 +19,16 @@ Examples
 >>> model, params, state = pmm.load("model.pmm")  # doctest: +SKIP
 """
 
-import json
 import os
+import warnings
 from typing import Any
 
 import jax
 import numpy as np
 
-from pmm._atomic import atomic_write
 from pmm.errors import LoadError, ShapeError
-from pmm.io.archive import (
-    DTYPES,
-    HEADER_MEMBER,
-    FileProblem,
-    from_stored,
-    member_names,
-    open_archive,
-    read_member,
-    stored_dtype,
-    to_stored,
-    write_archive,
-)
+from pmm.io.archive import Arrays, open_file, write_file
+from pmm.io.filesystem import file_path
 from pmm.io.header import (
     FORMAT_VERSION,
     decode_module,
@@ -43,19 +37,20 @@ from pmm.io.header import (
     encode_tree,
     upgrade_header,
 )
-from pmm.io.init_check import init_mismatch
+from pmm.io.init_check import check_expansion, init_mismatch
+from pmm.io.input_shape import decode_input_shape, encode_input_shape
+from pmm.io.npy import needs_x64
+from pmm.io.problem import FileProblem, shortened
 from pmm.module import Module
-from pmm.shapes import is_shape, validate_shape
 from pmm.typing import DataShape, Params, State
 
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
-#: A header is a few kilobytes per thousand modules; anything near this is not a pmm header.
-_MAX_HEADER_BYTES = 1 << 26
+_FORMAT = "pmm"
 
 
 def save(
-    path: str | os.PathLike[str],
+    path: str | bytes | os.PathLike[str],
     module: Module,
     params: Params,
     state: State = (),
@@ -67,21 +62,33 @@ def save(
     Parameters
     ----------
     path
-        The file to write; any previous file there is replaced only once the new one is complete.
+        The file to write (``str``, ``bytes`` or ``os.PathLike``; not a file object); any
+        previous file there is replaced only once the new one is complete, and keeps its
+        permissions (a new file gets ``0o666`` less the umask). A symlink is written through:
+        the file it points to is replaced and the link stays.
     module
         Any module tree of registered classes (built-ins, combinators, your own subclasses).
+        A class defined in ``__main__`` draws a ``UserWarning``: the file then loads only where
+        ``__main__`` defines that class again (give it ``register_as=...``).
     params, state
         Trees of dicts (str keys), tuples, lists and None whose leaves are arrays of dtype bool,
         (u)int8-64, float16/32/64, bfloat16 or complex64/128, as ``module.init`` built them.
     input_shape
-        The ``DataShape`` (no batch axis) the params were built for. When given it is stored,
-        and ``params``/``state`` must match what ``module.init`` builds for it (shapes and dtypes,
-        checked with ``jax.eval_shape``), now and again at load.
+        The ``DataShape`` (no batch axis) the params were built for; a leaf may be a
+        ``jax.ShapeDtypeStruct`` to record the data's dtype too (integer ids, say). When given it
+        is stored, and ``params``/``state`` must match what ``module.init`` builds for it (shapes
+        and dtypes, checked with ``jax.eval_shape``), now and again at load.
 
     Raises
     ------
     TypeError
-        A hyperparameter, container or leaf that a pmm file cannot hold.
+        ``path`` is not a path; a hyperparameter, container or leaf that a pmm file cannot hold,
+        or a 64-bit leaf while ``jax_enable_x64`` is off (``pmm.load`` could not load it back).
+    ValueError
+        ``input_shape`` is not a ``DataShape``, or the header would exceed 16 MiB (millions of
+        modules or arrays), more than ``pmm.load`` reads.
+    IsADirectoryError, FileExistsError
+        ``path`` is a directory, or a device, FIFO or socket (never replaced).
     pmm.ShapeError
         ``params``/``state`` differ from what ``module.init`` builds for ``input_shape``.
 
@@ -91,38 +98,41 @@ def save(
     >>> params, state = linear.init(jax.random.key(0), (3,))
     >>> pmm.save("linear.pmm", linear, params, input_shape=(3,))  # doctest: +SKIP
     """
+    path = file_path(path)
     module_json = _encode_loadable(module)
-    arrays: dict[str, np.ndarray] = {}
-    records: dict[str, dict[str, Any]] = {}
+    arrays = Arrays()
 
     def store(leaf: Any, where: str) -> dict[str, str]:
-        name = f"{where.partition('[')[0]}/{len(arrays)}"
-        arrays[name], dtype = to_stored(leaf, where)
-        records[name] = {"path": where, "dtype": dtype, "shape": list(arrays[name].shape)}
+        name = f"{where.partition('[')[0]}/{len(arrays.stored)}"
+        arrays.add(name, leaf, where)
+        dtype = arrays.records[name]["dtype"]
+        if needs_x64(dtype):
+            raise TypeError(
+                f"{where} is {dtype}, which JAX narrows while 64-bit mode is off, so pmm.load "
+                "could not load it back: convert it (jnp.asarray(leaf) gives the 32-bit array "
+                "JAX computes with) or enable jax_enable_x64"
+            )
         return {"array": name}
 
     params_json = encode_tree(params, store, lambda _: False, "params")
     state_json = encode_tree(state, store, lambda _: False, "state")
     shape_json = None
     if input_shape is not None:
-        validate_shape(input_shape)
+        shape_json = encode_input_shape(input_shape)
         mismatch = init_mismatch(module, input_shape, params, state, "as given")
         if mismatch:
             raise ShapeError(f"cannot save: {mismatch}")
-        shape_json = encode_tree(input_shape, lambda s, _: {"shape": list(s)}, is_shape, "")
     header = {
-        "format": "pmm",
+        "format": _FORMAT,
         "format_version": FORMAT_VERSION,
         "pmm_version": _pmm_version(),
         "module": module_json,
         "input_shape": shape_json,
         "params": params_json,
         "state": state_json,
-        "arrays": records,
     }
-    header_bytes = json.dumps(header, allow_nan=False).encode()
-    with atomic_write(path) as file:
-        write_archive(file, header_bytes, arrays)
+    _warn_about_main(module_json)
+    write_file(path, header, arrays)
 
 
 def _encode_loadable(module: Module) -> dict[str, Any]:
@@ -140,19 +150,49 @@ def _encode_loadable(module: Module) -> dict[str, Any]:
     return module_json
 
 
-def load(path: str | os.PathLike[str]) -> tuple[Module, Params, State]:
+def _warn_about_main(module_json: Any) -> None:
+    names = sorted(_classes_in_main(module_json))
+    if names:
+        warnings.warn(
+            f"{', '.join(names)} is defined in __main__, so the file loads only where __main__ "
+            "defines it again (in the same script); to load it anywhere, define the class in an "
+            'importable module or name it: class Mine(pmm.Module, register_as="lab.Mine")',
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _classes_in_main(node: Any) -> set[str]:
+    """The registry names starting with ``__main__.`` in a module's JSON form."""
+    if isinstance(node, list):
+        return set().union(*map(_classes_in_main, node))
+    if not isinstance(node, dict):
+        return set()
+    found = set().union(*map(_classes_in_main, node.values()))
+    name = node.get("class")
+    if isinstance(name, str) and name.startswith("__main__."):
+        found.add(name.removeprefix("__main__."))
+    return found
+
+
+def load(path: str | bytes | os.PathLike[str]) -> tuple[Module, Params, State]:
     """Read ``(module, params, state)`` back from a file written by ``pmm.save``.
 
     Arrays come back as JAX arrays, bit for bit, with their saved dtypes and tree structure
     (tuples stay tuples). Module classes are looked up in pmm's registry, so import the modules
     that define your own classes first; a class whose ``version`` is newer than the file's
-    converts the saved hyperparameters with its ``upgrade`` classmethod.
+    converts the saved hyperparameters with its ``upgrade`` classmethod. ``path`` is a ``str``,
+    ``bytes`` or ``os.PathLike`` naming a regular file (or a symlink to one); file objects are
+    not accepted. Loading takes time and memory in proportion to the file's size.
 
     Raises
     ------
+    TypeError
+        ``path`` is not a path.
     pmm.LoadError
-        The file is missing, not a pmm file, truncated or corrupted; its format or a class
-        version is newer than this pmm; a class is not registered; a member holds a pickle;
+        The file is missing, not a regular file, not a pmm file, truncated or corrupted (members
+        that overlap or are compressed included); its format or a class version is newer than
+        this pmm; a class is not registered; a member holds a pickle; the header is malformed;
         arrays are missing or extra, or differ in shape or dtype from the header or from what
         ``module.init`` builds for the saved ``input_shape``. The message names the file.
 
@@ -160,69 +200,50 @@ def load(path: str | os.PathLike[str]) -> tuple[Module, Params, State]:
     --------
     >>> model, params, state = pmm.load("model.pmm")  # doctest: +SKIP
     """
+    name = file_path(path)
     try:
-        return _load(path)
+        return _load(name)
     except FileProblem as problem:
-        raise LoadError(f"cannot load {os.fspath(path)}: {problem}") from problem.__cause__
+        raise LoadError(f"cannot load {name}: {shortened(str(problem))}") from problem.__cause__
     except RecursionError:
-        raise LoadError(f"cannot load {os.fspath(path)}: its header nests too deeply") from None
+        raise LoadError(f"cannot load {name}: its header nests too deeply") from None
+    except MemoryError:
+        raise LoadError(f"cannot load {name}: it needs more memory than is available") from None
 
 
-def _load(path: str | os.PathLike[str]) -> tuple[Module, Params, State]:
+def _load(path: str) -> tuple[Module, Params, State]:
     """``load`` itself; raises ``FileProblem`` for every reason the file cannot be loaded."""
-    with open_archive(path) as archive:
-        header = _read_header(archive)
+    with open_file(path, _FORMAT) as stored:
+        header = _checked_header(stored.header)
         module = decode_module(header["module"])
-        records = header["arrays"]
-        _check_members(set(records), member_names(archive))
-        loaded = {
-            name: from_stored(
-                read_member(archive, name, stored_dtype(record["dtype"]), tuple(record["shape"])),
-                record["dtype"],
-            )
-            for name, record in records.items()
-        }
-    params, state = (_decode_arrays(header[key], loaded, key) for key in ("params", "state"))
-    if loaded:
-        raise FileProblem(f"the header records arrays that no tree uses: {sorted(loaded)}")
-    if header["input_shape"] is not None:
-        input_shape = decode_tree(header["input_shape"], _decode_shape, "input_shape")
+        input_shape = None
+        if header["input_shape"] is not None:
+            input_shape = decode_input_shape(header["input_shape"])
+        arrays = stored.read_arrays()
+    params, state = (_decode_arrays(header[key], arrays, key) for key in ("params", "state"))
+    if arrays:
+        raise FileProblem(f"the header records arrays that no tree uses: {sorted(arrays)}")
+    if input_shape is not None:
+        check_expansion(module, params, state)
         try:
             mismatch = init_mismatch(module, input_shape, params, state, "in the file")
         except Exception as error:
             raise FileProblem(
-                f"{module!r}.init fails for the saved input_shape {input_shape}: {error}"
+                f"{type(module).__name__}.init fails for the saved input_shape: {error}"
             ) from error
         if mismatch:
             raise FileProblem(mismatch)
     return module, params, state
 
 
-def _read_header(archive: Any) -> dict[str, Any]:
-    """The header JSON, upgraded to the current format and checked for the fields load uses."""
-    if f"{HEADER_MEMBER}.npy" not in archive.namelist():
-        raise FileProblem("no header.npy member: not a pmm file")
-    if archive.getinfo(f"{HEADER_MEMBER}.npy").file_size > _MAX_HEADER_BYTES:
-        raise FileProblem(f"header.npy is larger than {_MAX_HEADER_BYTES} bytes: not a pmm header")
-    raw = read_member(archive, HEADER_MEMBER, np.dtype(np.uint8), None)
-    try:
-        header = json.loads(raw.tobytes().decode())
-    except ValueError as error:
-        raise FileProblem(f"header.npy is not UTF-8 JSON ({error})") from None
-    if not isinstance(header, dict) or header.get("format") != "pmm":
-        raise FileProblem('header.npy is not a pmm header (no "format": "pmm")')
+def _checked_header(header: dict[str, Any]) -> dict[str, Any]:
+    """The header upgraded to the current format, checked for the fields load uses."""
     header = upgrade_header(header)
-    missing = {"module", "params", "state", "arrays", "input_shape"} - set(header)
-    if missing or not isinstance(header["arrays"], dict):
-        raise FileProblem(f"the header is malformed (missing {sorted(missing) or ['arrays']})")
+    missing = {"module", "params", "state", "input_shape"} - set(header)
+    if missing:
+        raise FileProblem(f"the header is malformed (missing {sorted(missing)})")
     for name, record in header["arrays"].items():
-        if (
-            not isinstance(record, dict)
-            or record.get("dtype") not in DTYPES
-            or not _is_size_list(record.get("shape"))
-        ):
-            raise FileProblem(f"the header's record of array {name!r} is malformed")
-        if jax.dtypes.canonicalize_dtype(DTYPES[record["dtype"]]) != DTYPES[record["dtype"]]:
+        if needs_x64(record["dtype"]):
             raise FileProblem(
                 f"{record.get('path', name)} is {record['dtype']}, which needs 64-bit JAX: call "
                 "jax.config.update('jax_enable_x64', True) before loading"
@@ -230,33 +251,13 @@ def _read_header(archive: Any) -> dict[str, Any]:
     return header
 
 
-def _check_members(recorded: set[str], present: set[str]) -> None:
-    missing, extra = sorted(recorded - present), sorted(present - recorded)
-    if missing:
-        raise FileProblem(f"arrays recorded in the header are missing: {missing}")
-    if extra:
-        raise FileProblem(f"the archive holds arrays the header does not record: {extra}")
-
-
 def _decode_arrays(tree: Any, loaded: dict[str, np.ndarray], root: str) -> Any:
     def leaf(tag: str, value: Any, where: str) -> jax.Array:
-        if tag != "array" or value not in loaded:
+        if tag != "array" or not isinstance(value, str) or value not in loaded:
             raise FileProblem(f"header entry at {where} names no recorded array")
         return jax.device_put(loaded.pop(value))  # adopts the aligned buffer: no copy on CPU
 
     return decode_tree(tree, leaf, root)
-
-
-def _decode_shape(tag: str, value: Any, where: str) -> tuple[int | None, ...]:
-    if tag != "shape" or not _is_size_list(value, allow_none=True):
-        raise FileProblem(f"header entry at {where} is not a shape")
-    return tuple(value)
-
-
-def _is_size_list(value: Any, allow_none: bool = False) -> bool:
-    return isinstance(value, list) and all(
-        (size is None and allow_none) or (type(size) is int and size >= 0) for size in value
-    )
 
 
 def _pmm_version() -> str:

@@ -5,7 +5,8 @@ JSON ``null``/bool/int/str/number as it is, a tuple as a list, and anything else
 object: ``{"module": ...}``, ``{"float": "nan" | "inf" | "-inf"}``, ``{"complex": [re, im]}``.
 A tree (params, state, input_shape) is ``null`` for None, ``{"dict": {...}}``,
 ``{"tuple": [...]}`` or ``{"list": [...]}`` for containers, and a one-key object for a leaf:
-``{"array": member}`` or ``{"shape": [3, null]}``. ``docs/format.md`` is the full description.
+``{"array": member}``, or for input shapes ``{"shape": [3, null]}`` and ``{"struct": ...}``
+(``input_shape.py``). ``docs/format.md`` is the full description.
 """
 
 import math
@@ -14,17 +15,24 @@ from typing import Any
 
 from jax.tree_util import DictKey, SequenceKey, keystr
 
-from pmm.io.archive import FileProblem
+from pmm.checked import Checked
+from pmm.io.problem import FileProblem
 from pmm.module import Module, registered_class, registry_name
 from pmm.typing import HyperParams
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _CONTAINERS = {"dict": dict, "tuple": tuple, "list": list}
 _SPECIAL_FLOATS = ("nan", "inf", "-inf")
 
 
 def encode_module(module: Module) -> dict[str, Any]:
-    """The JSON form of ``module`` and its children; ``TypeError`` for values JSON cannot hold."""
+    """The JSON form of ``module`` and its children; ``TypeError`` for values JSON cannot hold.
+
+    A ``pmm.checked`` module is written as the plain model it wraps (its params are the model's),
+    so a file never holds ``Checked``: wrap the loaded model again to check it.
+    """
+    if isinstance(module, Checked):
+        return encode_module(module.model)
     cls = type(module)
     name = registry_name(cls)
     try:
@@ -165,7 +173,8 @@ def decode_tree(node: Any, decode_leaf: Callable[[str, Any, str], Any], root: st
 def upgrade_header(header: dict[str, Any]) -> dict[str, Any]:
     """``header`` converted from its ``format_version`` to ``FORMAT_VERSION``.
 
-    Version 1 (the pre-release draft) had no per-class versions and no ``input_shape``.
+    Version 1 (the pre-release draft) had no per-class versions and no ``input_shape``;
+    version 2 had no ``{"struct": ...}`` leaves in ``input_shape``, so it reads as version 3.
     """
     version = header.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -181,7 +190,7 @@ def upgrade_header(header: dict[str, Any]) -> dict[str, Any]:
             "input_shape": None,
             "module": _with_class_versions(header.get("module")),
         }
-    return header
+    return {**header, "format_version": FORMAT_VERSION}
 
 
 def _with_class_versions(node: Any) -> Any:

@@ -1,4 +1,10 @@
-"""Whether params and state are what ``module.init`` builds for an input shape (no FLOPs)."""
+"""Whether params and state are what ``module.init`` builds for an input shape (no FLOPs).
+
+Tracing ``init`` costs time per module, and a small header can name a huge model
+(``MLP(hidden=(1,) * 128_000)`` is a few hundred kilobytes). ``check_expansion`` first walks
+the module tree through ``Module.children`` and refuses a tree that expands into many more modules
+than the file's trees hold nodes, so the cost of loading stays proportional to the file's size.
+"""
 
 from typing import Any
 
@@ -6,8 +12,54 @@ import jax
 import numpy as np
 
 from pmm.io.header import encode_tree
+from pmm.io.problem import FileProblem
 from pmm.module import Module
 from pmm.typing import DataShape
+
+#: Modules the ``children`` walk may reach per node of the file's module, params and state trees
+#: (a ``Sequential`` keeps one params and one state entry per layer; an ``MLP`` reaches about 3
+#: modules per layer pair and its file holds about 9 nodes), plus a few for any file.
+_MODULES_PER_NODE = 4
+_FREE_MODULES = 64
+
+
+def check_expansion(module: Module, params: Any, state: Any) -> None:
+    """Raise ``FileProblem`` when ``module`` expands into far more modules than the file holds.
+
+    Composites build their modules on the way (``MLP`` builds its ``Sequential``), so the walk
+    costs about as much as building the model, and never traces anything.
+    """
+    nodes = _count_modules(module) + _count_nodes(params) + _count_nodes(state)
+    budget = _MODULES_PER_NODE * nodes + _FREE_MODULES
+    pending, reached = [module], 1
+    while pending:
+        current = pending.pop()
+        try:
+            children = [child for _, _, child in current.children()]
+        except Exception as error:
+            raise FileProblem(f"{type(current).__name__}.children() fails: {error}") from error
+        reached += len(children)
+        if reached > budget:
+            raise FileProblem(
+                f"{type(module).__name__} expands into more than {budget} modules (at "
+                f"{type(current).__name__}), but the file's params and state hold only {nodes} "
+                "nodes; it is not a file pmm wrote, and tracing its init would cost far more "
+                "than the file's size"
+            )
+        pending += children
+
+
+def _count_modules(value: Any) -> int:
+    """Modules in the saved module tree: ``value`` and those among its hyperparameters."""
+    if isinstance(value, Module):
+        return 1 + sum(map(_count_modules, value.hyperparams.values()))
+    if isinstance(value, tuple):
+        return sum(map(_count_modules, value))
+    return 0
+
+
+def _count_nodes(tree: Any) -> int:
+    return jax.tree_util.tree_structure(tree).num_nodes
 
 
 def init_mismatch(

@@ -45,6 +45,7 @@ from pmm.nn.activations import (
     Swish,
     Tanh,
 )
+from pmm.nn.affine_tensor import AffineTensor
 from pmm.nn.constant import Constant
 from pmm.nn.conv import Conv
 from pmm.nn.conv_transpose import ConvTranspose
@@ -52,10 +53,14 @@ from pmm.nn.dropout import Dropout
 from pmm.nn.einsum import Einsum
 from pmm.nn.initializers import INITIALIZERS
 from pmm.nn.linear import Bias, Linear
+from pmm.nn.logsumexp import LogSumExp
+from pmm.nn.matmul import MatMul
 from pmm.nn.mlp import MLP
 from pmm.nn.normalization import BatchNorm, LayerNorm
 from pmm.nn.pooling import AvgPool, GlobalAvgPool, MaxPool
 from pmm.nn.reshape import Flatten, Reshape
+from pmm.nn.standardize import Standardize
+from pmm.nn.tree_flatten import TreeFlatten, TreeUnflatten
 
 __all__ = [
     "ACTIVATIONS",
@@ -67,6 +72,7 @@ __all__ = [
     "MLP",
     "SELU",
     "Activation",
+    "AffineTensor",
     "AvgPool",
     "BatchNorm",
     "Bias",
@@ -88,6 +94,8 @@ __all__ = [
     "Linear",
     "LogSigmoid",
     "LogSoftmax",
+    "LogSumExp",
+    "MatMul",
     "MaxPool",
     "Mish",
     "ReLU",
@@ -101,6 +109,9 @@ __all__ = [
     "SparsePlus",
     "SparseSigmoid",
     "Squareplus",
+    "Standardize",
     "Swish",
     "Tanh",
+    "TreeFlatten",
+    "TreeUnflatten",
 ]

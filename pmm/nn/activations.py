@@ -19,7 +19,7 @@ from jaxtyping import Array, Inexact
 from pmm._validation import check_axis, check_bool, check_number
 from pmm.errors import ShapeError
 from pmm.module import Parameterless
-from pmm.shapes import map_shapes, validate_shape
+from pmm.shapes import dims, map_shapes, validate_shape
 from pmm.typing import Data, DataFixed, DataShape, State
 
 
@@ -128,7 +128,7 @@ class GLU(_AxisActivation):
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         validate_shape(input_shape)
-        return map_shapes(self._halve, input_shape)
+        return map_shapes(lambda leaf: self._halve(dims(leaf)), input_shape)
 
     def _halve(self, shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         axis = self.axis - 1 if self.axis > 0 else self.axis + len(shape)

@@ -98,25 +98,34 @@ class Linear(Module):
 
 
 class Bias(Module):
-    """``data + bias`` with a trainable ``bias`` of the full per-sample shape, starting at zero.
+    """``data + bias`` with a trainable ``bias`` of the full per-sample shape, starting at zero;
+    with ``scalar=True``, one trainable number added to every entry.
 
-    Parameters ``{"bias": input_shape}``. Shapes: ``(batch, *shape)`` to ``(batch, *shape)``.
+    Parameters ``{"bias": input_shape}`` (``{"bias": ()}`` when ``scalar``, for any input shape).
+    Shapes: ``(batch, *shape)`` to ``(batch, *shape)``.
 
     Examples
     --------
     >>> import jax
     >>> Bias().init(jax.random.key(0), (2, 3))[0]["bias"].shape
     (2, 3)
+    >>> Bias(scalar=True).init(jax.random.key(0), (2, None))[0]["bias"].shape
+    ()
     """
 
     dtype: str = "float32"
+    scalar: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dtype", canonical_dtype(self.dtype, "dtype", "Bias"))
         super().__post_init__()
+        check_bool(self.scalar, "scalar", "Bias")
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
+        if self.scalar:
+            array_shape(input_shape, "Bias")
+            return {"bias": jnp.zeros((), self.dtype)}, ()
         shape = known_shape(input_shape, "Bias")
         check_array_size(shape, self.dtype, "Bias's bias", f"the input_shape {shape}")
         return {"bias": jnp.zeros(shape, self.dtype)}, ()
@@ -133,4 +142,6 @@ class Bias(Module):
         return data.astype(dtype) + params["bias"].astype(dtype), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
+        if self.scalar:
+            return array_shape(input_shape, "Bias")
         return known_shape(input_shape, "Bias")

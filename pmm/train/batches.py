@@ -13,6 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from pmm.train.arguments import arrays
+
 
 class Dataset(NamedTuple):
     """Inputs, targets and per-sample weights, each with the same leading sample axis."""
@@ -23,7 +25,9 @@ class Dataset(NamedTuple):
 
 
 def as_data(tree: Any, what: str) -> Any:
-    """``tree`` with every leaf as a JAX array; ``ValueError`` if a leaf has no batch axis."""
+    """``tree`` with every leaf as a JAX array; ``ValueError`` naming ``what`` and the leaf if one
+    is not numeric or has no batch axis."""
+    arrays(tree, what, "give numeric arrays with a leading sample axis")
     tree = jax.tree.map(jnp.asarray, tree)
     for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
         if leaf.ndim == 0:
@@ -104,6 +108,10 @@ def dataset(x: Any, y: Any, weight: Any, what: str) -> Dataset:
     x = as_data(x, f"{what}x")
     y = x if y is None else as_data(y, f"{what}y")
     samples = sample_count({f"{what}x": x, f"{what}y": y})
+    if samples == 0:
+        raise ValueError(
+            f"{what}x and {what}y hold 0 samples; give at least one (leading axis of length >= 1)"
+        )
     dtype = jnp.result_type(float)
     if weight is None:
         return Dataset(x, y, jnp.ones(samples, dtype))

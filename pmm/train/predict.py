@@ -6,6 +6,7 @@ from typing import Any
 import jax
 
 from pmm.module import Module
+from pmm.train import arguments
 from pmm.train.batches import as_data, batch_grid, sample_count, take
 from pmm.typing import Data, Params, State
 
@@ -22,13 +23,19 @@ def predict(
     x
         Inputs: an array or PyTree of arrays with a leading sample axis ``(samples, ...)``.
     batch_size
-        Samples per model call (the last batch is padded, the padding dropped); ``None`` runs
-        all samples in one call. Only one batch of activations is held at a time.
+        Samples per model call (the last batch is padded, the padding dropped); ``None``, or a
+        size at least the sample count, runs all samples in one call. Only one batch of
+        activations is held at a time.
 
     Returns
     -------
     Data
         The model's output for every sample, ``(samples, ...)`` per leaf.
+
+    Raises
+    ------
+    ValueError
+        For an argument that is not what it must be, naming it and the accepted values.
 
     Examples
     --------
@@ -38,8 +45,10 @@ def predict(
     >>> pmm.predict(model, params, state, jnp.ones((10, 3)), batch_size=4).shape
     (10, 2)
     """
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+    model = arguments.module(model)
+    arguments.arrays(params, "params", "give the params model.init returned")
+    arguments.arrays(state, "state", "give the state model.init returned")
+    batch_size = arguments.count(batch_size, "batch_size", minimum=1, optional=True)
     return _predict(model, batch_size, params, state, as_data(x, "x"))
 
 

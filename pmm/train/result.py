@@ -14,25 +14,28 @@ class FitResult:
 
     Attributes
     ----------
-    params, state
-        The trained params and model state (of the best epoch when ``restore_best`` was set and
-        some epoch was finite; else of the last epoch with a finite loss).
-    opt_state
-        The optimizer state after the last finite epoch, over the trainable leaves (``None`` at
-        frozen ones).
+    params, state, opt_state
+        The trained params, model state and optimizer state, all three of one epoch: the best
+        one when ``restore_best`` was on and some epoch was finite, else the last epoch with a
+        finite loss. ``opt_state`` covers the trainable leaves (``None`` at frozen ones), so
+        training can continue from ``params`` with it.
     history
-        ``{"loss": (epochs_run,), "val_loss": (epochs_run,)}`` numpy arrays: the weighted mean
-        training loss of each epoch (averaged over its minibatches as they were trained) and, with
-        validation data, the validation loss after it.
+        Numpy arrays of shape ``(epochs_run,)``: ``"loss"``, the weighted mean training loss of
+        each epoch (averaged over its minibatches as they were trained), and the monitored loss
+        when it is another one: ``"val_loss"`` (validation data after each epoch) or
+        ``"epoch_end_loss"`` (the training data after each epoch, in evaluation mode; without
+        validation data and with ``restore_best=True``).
     best_epoch
-        0-based index into ``history`` of the epoch with the lowest monitored loss (``val_loss``
-        with validation data, else ``loss``); ``None`` if no epoch had a finite loss.
+        0-based index into ``history`` of the epoch with the lowest monitored loss (the last
+        entry of ``history``); ``None`` if no epoch had a finite loss.
     epochs_run
         Epochs trained in total, a resumed checkpoint's included.
     stopped
         Why training ended: ``"epochs"`` (all run), ``"patience"``, ``"target loss"``,
-        ``"non-finite loss"``, ``"interrupted"`` (Ctrl-C) or ``"callback"``; ``None`` in the
-        result handed to a callback while training runs.
+        ``"non-finite loss"``, ``"interrupted"`` (Ctrl-C), ``"callback"`` (the host callback
+        said so) or ``"checkpoint failed: <error>"`` (a checkpoint could not be written; the
+        result holds everything trained until then); ``None`` in the result handed to a host
+        callback while training runs.
 
     Examples
     --------

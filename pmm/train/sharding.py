@@ -32,16 +32,32 @@ def data_axis(mesh: Mesh) -> str:
     )
 
 
-def check_batch_size(mesh: Mesh | None, batch_size: int) -> None:
+def check_batch_size(mesh: Mesh | None, batch_size: int, name: str = "batch_size") -> None:
     """``ValueError`` unless ``batch_size`` divides evenly over the mesh's data axis."""
     if mesh is None:
         return
     devices = mesh.shape[data_axis(mesh)]
     if batch_size % devices:
         raise ValueError(
-            f"batch_size {batch_size} must be a multiple of the {devices} devices on mesh axis "
-            f"{data_axis(mesh)!r}; choose e.g. batch_size={devices * max(1, batch_size // devices)}"
+            f"{name} {batch_size} must be a multiple of the {devices} devices on mesh axis "
+            f"{data_axis(mesh)!r}; choose e.g. {name}={devices * max(1, batch_size // devices)}"
         )
+
+
+def fitted_batch_size(batch_size: int, samples: int, mesh: Mesh | None) -> int:
+    """``batch_size``, lowered to the smallest batch that holds all ``samples`` when it is larger.
+
+    A batch far larger than the data would only add padding (10 samples with ``batch_size=10**7``
+    would compute 10 million padded rows); with a mesh the result stays a multiple of its data
+    devices.
+
+    Examples
+    --------
+    >>> fitted_batch_size(10**7, 10, None), fitted_batch_size(16, 10, None)
+    (10, 10)
+    """
+    devices = 1 if mesh is None else mesh.shape[data_axis(mesh)]
+    return min(batch_size, devices * -(-samples // devices))
 
 
 def replicate(tree: Any, mesh: Mesh | None) -> Any:

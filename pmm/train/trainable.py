@@ -12,6 +12,7 @@ import jax
 
 from pmm.module import Module
 from pmm.paths import ParamPath, parameter_paths
+from pmm.train.arguments import flag
 
 #: A bool PyTree over params (a prefix of it is enough: ``(False, True)`` freezes the first layer
 #: of a two-layer Sequential), or a predicate on each params leaf's ``pmm.ParamPath``: its
@@ -21,6 +22,9 @@ Trainable = Any | Callable[[ParamPath], bool]
 
 def trainable_mask(model: Module, params: Any, trainable: Trainable | None) -> Any:
     """A bool per params leaf (same tree as ``params``): ``True`` where the leaf is trained.
+
+    The flags, and what a predicate returns, must be bools: a predicate that forgets to return
+    (``None``) is an error, not a silent freeze.
 
     Examples
     --------
@@ -34,13 +38,15 @@ def trainable_mask(model: Module, params: Any, trainable: Trainable | None) -> A
         return jax.tree.map(lambda _: True, params)
     if callable(trainable):
         return jax.tree.map(
-            lambda path: bool(trainable(path)),
+            lambda path: flag(trainable(path), f"trainable({path})"),
             parameter_paths(model, params),
             is_leaf=lambda node: isinstance(node, ParamPath),
         )
     try:
         return jax.tree.map(
-            lambda flag, sub: jax.tree.map(lambda _: bool(flag), sub), trainable, params
+            lambda leaf, sub: jax.tree.map(lambda _: flag(leaf, "a trainable leaf"), sub),
+            trainable,
+            params,
         )
     except ValueError as error:
         raise ValueError(
