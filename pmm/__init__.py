@@ -5,7 +5,7 @@ Every module is a frozen spec of hyperparameters and is itself the pure callable
 builds ``(params, state)``.
 """
 
-from pmm import matrix, nn, typing
+from pmm import conformal, matrix, nn, preprocessing, typing
 from pmm.checked import Checked, checked
 from pmm.checks import set_shape_checks, shape_checks, shape_checks_enabled
 from pmm.combinators import Concatenate, Parallel, Residual, Select, Sequential
@@ -76,6 +76,7 @@ __all__ = [
     "__version__",
     "cast",
     "checked",
+    "conformal",
     "conjugate_complex_grads",
     "count_params",
     "fit",
@@ -84,6 +85,7 @@ __all__ = [
     "nn",
     "parameter_paths",
     "predict",
+    "preprocessing",
     "register",
     "registered_class",
     "registry_name",

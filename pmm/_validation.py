@@ -70,6 +70,21 @@ def check_number(
         raise ValueError(f"field {field!r} of {owner} is {value!r}; give {expected}")
 
 
+def check_interval(
+    value: Any, field: str, owner: str, bounds: tuple[float, float], expected: str
+) -> None:
+    """Raise ``ValueError`` unless ``value`` is a pair ``(low, high)`` of real numbers (not bools)
+    with ``bounds[0] <= low < high <= bounds[1]``, both finite; ``expected`` describes them."""
+    if not (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        and all(map(math.isfinite, value))
+        and bounds[0] <= value[0] < value[1] <= bounds[1]
+    ):
+        raise ValueError(f"field {field!r} of {owner} is {value!r}; give {expected}")
+
+
 def check_axis(value: Any, field: str, owner: str) -> None:
     """Raise ``ValueError`` unless ``value`` is a non-zero int (axis 0 is the batch axis)."""
     if isinstance(value, bool) or not isinstance(value, int) or value == 0:

@@ -6,7 +6,7 @@ an example here, so a new layer is covered as soon as it is added.
 """
 
 import pmm
-from pmm import matrix, nn
+from pmm import matrix, nn, preprocessing
 
 EXAMPLES = [
     nn.Linear(features=3, use_bias=False, dtype="complex64"),
@@ -82,4 +82,10 @@ EXAMPLES = [
         },
         output=("join", "pair"),
     ),
+    preprocessing.StandardScaler(passthrough=(0, 2)),
+    preprocessing.MinMaxScaler(feature_range=(-1.0, 1.0)),
+    preprocessing.RobustScaler(quantile_range=(10.0, 90.0), passthrough=((1,), ())),
+    preprocessing.Inverse(preprocessing.StandardScaler(passthrough=(1,))),
+    preprocessing.OneHot(num_classes=4),
+    preprocessing.ArgMax(num_classes=4),
 ]

@@ -11,7 +11,7 @@ import pmm
 
 
 def _public_objects():
-    for namespace in (pmm, pmm.nn, pmm.matrix):
+    for namespace in (pmm, pmm.nn, pmm.matrix, pmm.preprocessing, pmm.conformal):
         for name in namespace.__all__:
             value = getattr(namespace, name)
             if inspect.isclass(value) or inspect.isfunction(value):

@@ -8,8 +8,8 @@ import pmm
 from pmm.module import _REGISTRY
 from tests.catalogue import EXAMPLES
 
-#: The names a repr may use: every public class of pmm, pmm.nn and pmm.matrix.
-NAMESPACE = {**vars(pmm.matrix), **vars(pmm.nn), **vars(pmm)}
+#: The names a repr may use: every public class of pmm, pmm.nn, pmm.matrix, pmm.preprocessing.
+NAMESPACE = {**vars(pmm.matrix), **vars(pmm.nn), **vars(pmm.preprocessing), **vars(pmm)}
 
 
 def test_every_registered_built_in_class_has_an_example_in_the_catalogue():

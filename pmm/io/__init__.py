@@ -23,24 +23,20 @@ import os
 import warnings
 from typing import Any
 
-import jax
-import numpy as np
-
 from pmm.errors import LoadError, ShapeError
 from pmm.io.archive import Arrays, open_file, write_file
 from pmm.io.filesystem import file_path
 from pmm.io.header import (
     FORMAT_VERSION,
     decode_module,
-    decode_tree,
     encode_module,
-    encode_tree,
     upgrade_header,
 )
 from pmm.io.init_check import check_expansion, init_mismatch
 from pmm.io.input_shape import decode_input_shape, encode_input_shape
 from pmm.io.npy import needs_x64
 from pmm.io.problem import FileProblem, shortened
+from pmm.io.trees import load_tree, store_tree
 from pmm.module import Module
 from pmm.typing import DataShape, Params, State
 
@@ -101,21 +97,8 @@ def save(
     path = file_path(path)
     module_json = _encode_loadable(module)
     arrays = Arrays()
-
-    def store(leaf: Any, where: str) -> dict[str, str]:
-        name = f"{where.partition('[')[0]}/{len(arrays.stored)}"
-        arrays.add(name, leaf, where)
-        dtype = arrays.records[name]["dtype"]
-        if needs_x64(dtype):
-            raise TypeError(
-                f"{where} is {dtype}, which JAX narrows while 64-bit mode is off, so pmm.load "
-                "could not load it back: convert it (jnp.asarray(leaf) gives the 32-bit array "
-                "JAX computes with) or enable jax_enable_x64"
-            )
-        return {"array": name}
-
-    params_json = encode_tree(params, store, lambda _: False, "params")
-    state_json = encode_tree(state, store, lambda _: False, "state")
+    params_json = store_tree(arrays, params, "params")
+    state_json = store_tree(arrays, state, "state")
     shape_json = None
     if input_shape is not None:
         shape_json = encode_input_shape(input_shape)
@@ -220,7 +203,7 @@ def _load(path: str) -> tuple[Module, Params, State]:
         if header["input_shape"] is not None:
             input_shape = decode_input_shape(header["input_shape"])
         arrays = stored.read_arrays()
-    params, state = (_decode_arrays(header[key], arrays, key) for key in ("params", "state"))
+    params, state = (load_tree(header[key], arrays, key) for key in ("params", "state"))
     if arrays:
         raise FileProblem(f"the header records arrays that no tree uses: {sorted(arrays)}")
     if input_shape is not None:
@@ -249,15 +232,6 @@ def _checked_header(header: dict[str, Any]) -> dict[str, Any]:
                 "jax.config.update('jax_enable_x64', True) before loading"
             )
     return header
-
-
-def _decode_arrays(tree: Any, loaded: dict[str, np.ndarray], root: str) -> Any:
-    def leaf(tag: str, value: Any, where: str) -> jax.Array:
-        if tag != "array" or not isinstance(value, str) or value not in loaded:
-            raise FileProblem(f"header entry at {where} names no recorded array")
-        return jax.device_put(loaded.pop(value))  # adopts the aligned buffer: no copy on CPU
-
-    return decode_tree(tree, leaf, root)
 
 
 def _pmm_version() -> str:
