@@ -21,7 +21,8 @@ SUITES = {
     "io": ("benchmarks.bench_io", "e"),
     "scaling": ("benchmarks.bench_scaling", "f"),
     "graph": ("benchmarks.bench_graph", "g"),
-    "conv": ("benchmarks.bench_conv", "h"),
+    "sequence": ("benchmarks.bench_sequence", "hi"),
+    "conv": ("benchmarks.bench_conv", "j"),
 }
 LETTERS = {letter: suite for suite, (_, letters) in SUITES.items() for letter in letters}
 
@@ -35,7 +36,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         action="append",
         choices=[*SUITES, *LETTERS],
         metavar="CASE",
-        help=f"run only this suite ({', '.join(SUITES)}) or case letter (a-h); repeatable",
+        help=f"run only this suite ({', '.join(SUITES)}) or case letter ({''.join(LETTERS)}); "
+        "repeatable",
     )
     here = os.path.dirname(os.path.abspath(__file__))
     parser.add_argument("--output", default=here, help="where results.md and the PNGs go")

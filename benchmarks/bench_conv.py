@@ -1,4 +1,4 @@
-"""Case (h): one Adam train step of a small CNN in four libraries, the same math everywhere.
+"""Case (j): one Adam train step of a small CNN in four libraries, the same math everywhere.
 
 ``Conv(32, 3x3) -> ReLU -> MaxPool(2) -> Conv(64, 3x3) -> ReLU -> MaxPool(2) -> Flatten ->
 Linear(10)`` on 28x28x1 images, batch 128, ``SAME`` convolutions with bias, 2x2 max pooling with
@@ -212,4 +212,4 @@ def run(quick: bool = False) -> list[Row]:
         {name: stepper(library, x, y) for name, library in built.items()},
         rounds=3 if quick else 31,
     )
-    return [Row("h", f"Adam train step, {size.title}", medians, target=STEP_TARGET, note=note)]
+    return [Row("j", f"Adam train step, {size.title}", medians, target=STEP_TARGET, note=note)]

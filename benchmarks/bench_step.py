@@ -16,7 +16,7 @@ overhead: there a step costs Python and PyTree handling more than FLOPs.
 """
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -99,23 +99,35 @@ def pmm_mlp_library(sizes: Sequence[int]) -> Library:
 
 def raw_library(sizes: Sequence[int]) -> Library:
     """The same MLP and step written by hand in JAX + optax: the limit."""
-    optimizer = optax.adam(LEARNING_RATE)
 
-    def init(key: jax.Array) -> Any:
+    def init_params(key: jax.Array) -> list[dict[str, jax.Array]]:
         keys = jax.random.split(key, len(sizes) - 1)
-        params = [
+        return [
             {
                 "weight": jax.random.normal(k, (m, n)) / jnp.sqrt(m),
                 "bias": jnp.zeros((n,)),
             }
             for k, (m, n) in zip(keys, itertools.pairwise(sizes), strict=True)
         ]
-        return params, optimizer.init(params)
 
     def forward(params: list[dict[str, jax.Array]], x: jax.Array) -> jax.Array:
         for layer in params[:-1]:
             x = jax.nn.relu(x @ layer["weight"] + layer["bias"])
         return x @ params[-1]["weight"] + params[-1]["bias"]
+
+    return hand_written_library(init_params, forward)
+
+
+def hand_written_library(
+    init_params: Callable[[jax.Array], Any], forward: Callable[[Any, jax.Array], jax.Array]
+) -> Library:
+    """A model written by hand as ``init_params(key)`` and ``forward(params, x)``, trained by a
+    plain jitted Adam step on the mean squared error."""
+    optimizer = optax.adam(LEARNING_RATE)
+
+    def init(key: jax.Array) -> Any:
+        params = init_params(key)
+        return params, optimizer.init(params)
 
     def fresh_step() -> Step:
         def step(carry: Any, x: jax.Array, y: jax.Array) -> tuple[Any, jax.Array]:
@@ -198,12 +210,12 @@ LIBRARIES: dict[str, Callable[[Sequence[int]], Library]] = {
 
 
 def available(
-    sizes: Any, libraries: dict[str, Callable[[Any], Library]] = LIBRARIES
+    sizes: Any, libraries: Mapping[str, Callable[[Any], Library]] | None = None
 ) -> tuple[dict[str, Library], str]:
-    """The ``libraries`` (default: the MLP's) that import, built for ``sizes``, and a note
-    naming those skipped."""
+    """The ``libraries`` (default: the MLP's, ``LIBRARIES``) built for ``sizes`` that import,
+    and a note naming those skipped."""
     built, missing = {}, []
-    for name, build in libraries.items():
+    for name, build in (LIBRARIES if libraries is None else libraries).items():
         try:
             built[name] = build(sizes)
         except ImportError:

@@ -11,6 +11,7 @@ from pmm.checks import set_shape_checks, shape_checks, shape_checks_enabled
 from pmm.combinators import Concatenate, Parallel, Residual, Select, Sequential
 from pmm.composite import Composite
 from pmm.errors import LoadError, PmmError, RngError, ShapeError
+from pmm.functions import register_function
 from pmm.graph import Graph
 from pmm.io import load, save
 from pmm.matrix import (
@@ -87,6 +88,7 @@ __all__ = [
     "predict",
     "preprocessing",
     "register",
+    "register_function",
     "registered_class",
     "registry_name",
     "save",

@@ -117,3 +117,17 @@ def _draw(unit: Any, key: Any, shape: tuple[int, ...], dtype: str, variance: flo
         return unit(key, shape, real) * variance**0.5
     parts = unit(key, (2, *shape), real) * (variance / 2) ** 0.5
     return jax.lax.complex(parts[0], parts[1])
+
+
+def canonical_real_dtype(value: Any, field: str, owner: str) -> str:
+    """``canonical_dtype`` for layers whose maths needs real numbers (gates, softmax, signs).
+
+    Raises ``ValueError`` naming ``field`` of ``owner`` for complex dtypes too.
+    """
+    name = canonical_dtype(value, field, owner)
+    if name != real_dtype(name):
+        raise ValueError(
+            f"field {field!r} of {owner} is {value!r}, but {owner} computes with real numbers "
+            f"only; give one of {[d for d in DTYPES if d == real_dtype(d)]}"
+        )
+    return name

@@ -5,8 +5,12 @@ load) run over ``EXAMPLES``; ``test_specs.py`` asserts that every registered ``p
 an example here, so a new layer is covered as soon as it is added.
 """
 
+import jax.numpy as jnp
+
 import pmm
 from pmm import matrix, nn, preprocessing
+
+pmm.register_function(jnp.square, "tests.catalogue.square")
 
 EXAMPLES = [
     nn.Linear(features=3, use_bias=False, dtype="complex64"),
@@ -57,6 +61,15 @@ EXAMPLES = [
     nn.MaxPool((2, 2), strides=1, padding="SAME"),
     nn.AvgPool(3, padding=1, count_include_pad=True),
     nn.GlobalAvgPool(),
+    nn.Embedding(num_embeddings=7, features=3, kernel_init="glorot_uniform"),
+    nn.MultiHeadAttention(num_heads=2, features=4, qkv_features=6, dropout_rate=0.1, causal=True),
+    nn.GRUCell(features=3, recurrent_init="lecun_normal"),
+    nn.LSTMCell(features=2, dtype="float64"),
+    nn.Scan(nn.GRUCell(features=2), reverse=True, return_sequences=False),
+    nn.GroupNorm(groups=2, epsilon=1e-3, use_bias=False),
+    nn.RMSNorm(epsilon=1e-5, use_scale=False),
+    nn.PReLU(initial_slope=0.1, per_feature=False),
+    nn.Function("tests.catalogue.square"),
     matrix.AffineHermitianMatrix(4, smoothing=0.5),
     matrix.LowRankAffineHermitianMatrix(4, rank=2),
     matrix.Eigenvalues(num_eig=2, which="LA"),

@@ -12,7 +12,7 @@ import re
 import pytest
 
 DOCS = pathlib.Path(__file__).parents[1] / "docs"
-GUIDES = ["graphs.md", "layers.md", "summary.md", "uncertainty.md"]
+GUIDES = ["convolution.md", "graphs.md", "layers.md", "summary.md", "uncertainty.md"]
 
 
 @pytest.mark.parametrize("guide", GUIDES)

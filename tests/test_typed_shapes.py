@@ -148,3 +148,10 @@ def test_typed_shapes_validate_like_tuples():
     pmm.shapes.validate_shape({"ids": IDS, "x": (3,)})
     with pytest.raises(ValueError, match="not a shape"):
         pmm.shapes.validate_shape({"ids": [12]})
+
+
+def test_identity_passes_integer_data_through_the_checks():
+    ids_batch = ids()
+    with pmm.shape_checks():
+        output, _ = pmm.nn.Identity()((), ids_batch, False, (), None)
+    assert output.dtype == jnp.int32 and (output == ids_batch).all()

@@ -46,19 +46,29 @@ from pmm.nn.activations import (
     Tanh,
 )
 from pmm.nn.affine_tensor import AffineTensor
+from pmm.nn.attention import MultiHeadAttention
 from pmm.nn.constant import Constant
 from pmm.nn.conv import Conv
 from pmm.nn.conv_transpose import ConvTranspose
 from pmm.nn.dropout import Dropout
 from pmm.nn.einsum import Einsum
+from pmm.nn.embedding import Embedding
+from pmm.nn.function import Function
+from pmm.nn.group_norm import GroupNorm
+from pmm.nn.gru import GRUCell
 from pmm.nn.initializers import INITIALIZERS
 from pmm.nn.linear import Bias, Linear
 from pmm.nn.logsumexp import LogSumExp
+from pmm.nn.lstm import LSTMCell
 from pmm.nn.matmul import MatMul
 from pmm.nn.mlp import MLP
 from pmm.nn.normalization import BatchNorm, LayerNorm
 from pmm.nn.pooling import AvgPool, GlobalAvgPool, MaxPool
+from pmm.nn.prelu import PReLU
+from pmm.nn.recurrent_cell import RecurrentCell
 from pmm.nn.reshape import Flatten, Reshape
+from pmm.nn.rms_norm import RMSNorm
+from pmm.nn.scan import Scan
 from pmm.nn.standardize import Standardize
 from pmm.nn.tree_flatten import TreeFlatten, TreeUnflatten
 
@@ -68,6 +78,8 @@ __all__ = [
     "ELU",
     "GELU",
     "GLU",
+    "GRUCell",
+    "GroupNorm",
     "INITIALIZERS",
     "MLP",
     "SELU",
@@ -82,13 +94,16 @@ __all__ = [
     "Dropout",
     "Einsum",
     "ElementwiseActivation",
+    "Embedding",
     "Flatten",
+    "Function",
     "GlobalAvgPool",
     "HardSiLU",
     "HardSigmoid",
     "HardSwish",
     "HardTanh",
     "Identity",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -98,9 +113,14 @@ __all__ = [
     "MatMul",
     "MaxPool",
     "Mish",
+    "MultiHeadAttention",
+    "PReLU",
+    "RMSNorm",
+    "RecurrentCell",
     "ReLU",
     "ReLU6",
     "Reshape",
+    "Scan",
     "Sigmoid",
     "SiLU",
     "SoftSign",

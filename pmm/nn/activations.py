@@ -20,7 +20,7 @@ from pmm._validation import check_axis, check_bool, check_number
 from pmm.errors import ShapeError
 from pmm.module import Parameterless
 from pmm.shapes import dims, map_shapes, validate_shape
-from pmm.typing import Data, DataFixed, DataShape, State
+from pmm.typing import AnyData, Data, DataFixed, DataShape, State
 
 
 class ElementwiseActivation(Parameterless):
@@ -175,7 +175,8 @@ class HardTanh(ElementwiseActivation):
 
 
 class Identity(ElementwiseActivation):
-    """``jax.nn.identity``: the data unchanged. Shape preserved.
+    """``jax.nn.identity``: the data unchanged, of any dtype (integer ids and masks too). Shape
+    and dtype preserved.
 
     >>> Identity().output_shape({"a": (3,)})
     {'a': (3,)}
@@ -183,6 +184,12 @@ class Identity(ElementwiseActivation):
 
     def function(self, x):
         return jax.nn.identity(x)
+
+    def apply(
+        self, params: tuple[()], data: AnyData, training: bool, state: State, rng: Any
+    ) -> tuple[AnyData, State]:
+        # Only the annotations differ from the base: the identity takes data of any dtype.
+        return super().apply(params, data, training, state, rng)
 
 
 class LeakyReLU(ElementwiseActivation):
