@@ -22,6 +22,7 @@ SUITES = {
     "scaling": ("benchmarks.bench_scaling", "f"),
     "graph": ("benchmarks.bench_graph", "g"),
     "sequence": ("benchmarks.bench_sequence", "hi"),
+    "conv": ("benchmarks.bench_conv", "j"),
 }
 LETTERS = {letter: suite for suite, (_, letters) in SUITES.items() for letter in letters}
 

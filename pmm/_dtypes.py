@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 #: The parameter dtypes every layer accepts.
-DTYPES = ("float32", "float64", "complex64", "complex128")
+DTYPES = ("float32", "float64", "complex64", "complex128", "bfloat16", "float16")
 
 #: The half-precision dtypes; random draws for them are made in float32 and rounded.
 HALF_DTYPES = ("bfloat16", "float16")
@@ -56,6 +56,34 @@ def check_x64(dtype: str, owner: str) -> None:
 def real_dtype(dtype: str) -> str:
     """The real dtype of the same precision: ``"complex64"`` gives ``"float32"``."""
     return {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
+
+
+def compute_dtype(data: Any, dtype: str) -> Any:
+    """The dtype a layer of parameter ``dtype`` computes in for ``data`` (an array or a dtype).
+
+    Half-precision layers compute in their own dtype, so real data of any precision is cast to
+    it; every other layer follows JAX's type promotion of the data and the parameters (float32
+    data in a complex64 layer computes in complex64, float64 data in a float32 layer in float64).
+
+    Examples
+    --------
+    >>> compute_dtype(jnp.float32, "bfloat16"), compute_dtype(jnp.float32, "complex64")
+    (dtype(bfloat16), dtype('complex64'))
+    """
+    data_dtype = jnp.result_type(data)
+    if dtype in HALF_DTYPES and not jnp.issubdtype(data_dtype, jnp.complexfloating):
+        return jnp.dtype(dtype)
+    return jnp.result_type(data_dtype, dtype)
+
+
+def statistics_dtype(dtype: str) -> str:
+    """The dtype a layer of parameter ``dtype`` keeps and computes statistics in.
+
+    ``"float32"`` for the half-precision dtypes: a mean over many half-precision numbers, or a
+    running average moving by 1% a step, loses the low bits that matter (bfloat16 keeps 8
+    significant bits). Any other dtype is its own.
+    """
+    return "float32" if dtype in HALF_DTYPES else dtype
 
 
 def normal(key: Any, shape: tuple[int, ...], dtype: str, variance: float) -> jax.Array:

@@ -10,7 +10,8 @@ spec builds (a saved file records the new precision, and loads back with it):
   real parameters (the matrices' real storage) at ``float32``;
 - each floating params and state leaf follows the module that owns it: complex leaves go to that
   module's complex dtype, real leaves to its real one (the target itself for modules without a
-  ``dtype`` field);
+  ``dtype`` field), except that the real state of a half-precision module stays float32, as its
+  ``init`` builds it (``BatchNorm`` keeps running statistics in float32);
 - integer and bool leaves (counters, masks) are untouched.
 
 Examples
@@ -30,7 +31,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from pmm._dtypes import check_x64, real_dtype
+from pmm._dtypes import check_x64, real_dtype, statistics_dtype
 from pmm.composite import Composite
 from pmm.errors import module_label
 from pmm.module import Module
@@ -80,8 +81,8 @@ def cast(model: Module, params: Params, state: State, dtype: Any) -> tuple[Modul
     cast_model = _cast_module(model, target)
     return (
         cast_model,
-        _cast_leaves(cast_model, params, target),
-        _cast_leaves(cast_model, state, target),
+        _cast_leaves(cast_model, params, target, in_state=False),
+        _cast_leaves(cast_model, state, target, in_state=True),
     )
 
 
@@ -158,13 +159,15 @@ def _check_reached(composite: Composite, module: Module, target: str) -> None:
         _check_reached(composite, child, target)
 
 
-def _cast_leaves(model: Module, tree: Any, target: str) -> Any:
-    """``tree`` (params or state of ``model``) with each floating leaf in its owner's dtype."""
+def _cast_leaves(model: Module, tree: Any, target: str, in_state: bool) -> Any:
+    """``tree`` (params or state of ``model``) with each floating leaf in its owner's dtype (for
+    state: the dtype its owner keeps statistics in)."""
 
     def cast_leaf(leaf: Any, path: ParamPath) -> Any:
         if not jnp.issubdtype(leaf.dtype, jnp.inexact):
             return leaf
-        owner = _own_dtype(path.module) or target
+        own = _own_dtype(path.module)
+        owner = target if own is None else statistics_dtype(own) if in_state else own
         complex_leaf = jnp.issubdtype(leaf.dtype, jnp.complexfloating)
         return jnp.asarray(leaf).astype(_complex(owner) if complex_leaf else real_dtype(owner))
 

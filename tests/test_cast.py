@@ -138,18 +138,6 @@ def test_half_precision_keeps_complex_layers_and_leaves_at_complex64(key, half):
     assert output.dtype == jnp.complex64
 
 
-def _layers_take_half_precision():
-    try:
-        nn.Linear(features=1, dtype="bfloat16")
-    except ValueError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(
-    not _layers_take_half_precision(),
-    reason="pmm.nn layers take half-precision dtypes once pmm/nn's half-precision change lands",
-)
 def test_a_linear_model_casts_to_bfloat16(key):
     model = nn.Linear(features=4) >> nn.Tanh() >> nn.Linear(features=1)
     params, state = model.init(key, (3,))
@@ -157,6 +145,16 @@ def test_a_linear_model_casts_to_bfloat16(key):
     assert cast_model.layers[0].dtype == "bfloat16"
     assert {leaf.dtype for leaf in jax.tree.leaves(cast_params)} == {jnp.dtype("bfloat16")}
     assert_init_would_build(cast_model, cast_params, cast_state, (3,))
+
+
+@pytest.mark.parametrize("half", ["bfloat16", "float16"])
+def test_half_precision_batch_norm_keeps_float32_running_statistics(key, half):
+    model = nn.Linear(features=3) >> nn.BatchNorm()
+    params, state = model.init(key, (2,))
+    cast_model, cast_params, cast_state = pmm.cast(model, params, state, half)
+    assert cast_params[1]["scale"].dtype == half
+    assert {leaf.dtype for leaf in jax.tree.leaves(cast_state)} == {jnp.dtype("float32")}
+    assert_init_would_build(cast_model, cast_params, cast_state, (2,))
 
 
 def test_a_module_that_refuses_the_dtype_is_named(key):

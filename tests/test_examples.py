@@ -36,3 +36,12 @@ def test_the_memory_task_labels_each_sequence_by_its_first_token(sequence_memory
     tokens, labels = sequence_memory.make_task(0, samples=50, length=7)
     assert tokens.shape == (50, 7) and (tokens[:, 0] == labels).all()
     assert (tokens[:, 1:] >= sequence_memory.CLASSES).all()
+
+
+@pytest.mark.slow
+def test_conv_pmm_digits_prints_its_table_and_writes_its_figure(tmp_path, capsys):
+    pytest.importorskip("sklearn", reason="the examples extra: pip install -e .[examples]")
+    table = load_example("conv_pmm_digits").main(["--smoke", "--output", str(tmp_path)])
+    assert "| Conv + AO-PMM head |" in table and "| Conv + dense head |" in table
+    assert table in capsys.readouterr().out
+    assert (tmp_path / "conv_pmm_digits.png").stat().st_size > 10_000

@@ -31,6 +31,12 @@ CASES = [
     (nn.Constant(value=((1.0, 2.0),)), (4,), False),
     (nn.Constant(value=(1.0, 2.0), trainable=True), (4,), False),
     (nn.MLP(hidden=(6,), features=2), (4,), False),
+    (nn.Conv(features=3, kernel_size=(3, 2), strides=2, groups=1), (5, 4, 2), False),
+    (nn.Conv(features=4, kernel_size=(2,), padding="CIRCULAR", groups=2), (5, 2), False),
+    (nn.ConvTranspose(features=2, kernel_size=(3, 3), strides=2), (3, 4, 2), False),
+    (nn.MaxPool(window=2, padding="SAME"), (5, 4, 2), False),
+    (nn.AvgPool(window=(3,), strides=1, padding="SAME"), (5, 2), False),
+    (nn.GlobalAvgPool(), (3, 4, 2), False),
 ]
 IDS = [f"{module!r}-{'train' if training else 'eval'}" for module, _, training in CASES]
 
@@ -89,10 +95,18 @@ def test_params_and_output_take_the_layer_dtype(make, dtype, x64):
     assert output.dtype == jnp.dtype(dtype)
 
 
-@pytest.mark.parametrize("cls", [nn.Linear, nn.Bias, nn.BatchNorm, nn.LayerNorm, nn.Einsum, nn.MLP])
-@pytest.mark.parametrize("dtype", ["int32", "float16", "not a dtype"])
+@pytest.mark.parametrize(
+    "cls",
+    [nn.Linear, nn.Bias, nn.BatchNorm, nn.LayerNorm, nn.Einsum, nn.MLP, nn.Conv, nn.ConvTranspose],
+)
+@pytest.mark.parametrize("dtype", ["int32", "float8_e4m3fn", "bool", "not a dtype"])
 def test_a_dtype_that_is_not_a_parameter_dtype_fails_naming_the_field(cls, dtype):
-    required = {nn.Linear: {"features": 1}, nn.Einsum: {"equation": "bi,ij->bj", "sizes": {"j": 1}}}
+    required = {
+        nn.Linear: {"features": 1},
+        nn.Einsum: {"equation": "bi,ij->bj", "sizes": {"j": 1}},
+        nn.Conv: {"features": 1, "kernel_size": (3,)},
+        nn.ConvTranspose: {"features": 1, "kernel_size": (3,)},
+    }
     with pytest.raises(ValueError, match=r"'dtype'.*float32"):
         cls(**required.get(cls, {}), dtype=dtype)
 

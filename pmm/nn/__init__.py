@@ -1,7 +1,11 @@
 """Standard neural-network layers as pmm modules.
 
 Every layer is a frozen spec with keyword hyperparameters (``Linear(features=8)``); parameter
-dtypes are ``"float32"`` (default), ``"float64"``, ``"complex64"`` or ``"complex128"``.
+dtypes are ``"float32"`` (default), ``"float64"``, ``"complex64"``, ``"complex128"``, or the
+half-precision ``"bfloat16"`` and ``"float16"``. A layer computes in JAX's promotion of its
+data and parameter dtypes (float32 data in a complex64 layer: complex64), except that a
+half-precision layer casts real data to its own dtype, so a whole model runs in half precision
+when fed float32; normalisation layers keep their statistics in float32 (see ``BatchNorm``).
 
 Examples
 --------
@@ -44,6 +48,8 @@ from pmm.nn.activations import (
 from pmm.nn.affine_tensor import AffineTensor
 from pmm.nn.attention import MultiHeadAttention
 from pmm.nn.constant import Constant
+from pmm.nn.conv import Conv
+from pmm.nn.conv_transpose import ConvTranspose
 from pmm.nn.dropout import Dropout
 from pmm.nn.einsum import Einsum
 from pmm.nn.embedding import Embedding
@@ -57,6 +63,7 @@ from pmm.nn.lstm import LSTMCell
 from pmm.nn.matmul import MatMul
 from pmm.nn.mlp import MLP
 from pmm.nn.normalization import BatchNorm, LayerNorm
+from pmm.nn.pooling import AvgPool, GlobalAvgPool, MaxPool
 from pmm.nn.prelu import PReLU
 from pmm.nn.recurrent_cell import RecurrentCell
 from pmm.nn.reshape import Flatten, Reshape
@@ -78,15 +85,19 @@ __all__ = [
     "SELU",
     "Activation",
     "AffineTensor",
+    "AvgPool",
     "BatchNorm",
     "Bias",
     "Constant",
+    "Conv",
+    "ConvTranspose",
     "Dropout",
     "Einsum",
     "ElementwiseActivation",
     "Embedding",
     "Flatten",
     "Function",
+    "GlobalAvgPool",
     "HardSiLU",
     "HardSigmoid",
     "HardSwish",
@@ -100,6 +111,7 @@ __all__ = [
     "LogSoftmax",
     "LogSumExp",
     "MatMul",
+    "MaxPool",
     "Mish",
     "MultiHeadAttention",
     "PReLU",

@@ -13,8 +13,8 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
-from pmm._dtypes import canonical_dtype, check_x64, normal
-from pmm._validation import array_shape
+from pmm._dtypes import canonical_dtype, check_x64, compute_dtype, normal
+from pmm._validation import array_shape, check_array_size
 from pmm.errors import ShapeError
 from pmm.module import Module
 from pmm.typing import DataShape, DictParams, State
@@ -129,10 +129,13 @@ class Einsum(Module):
                 f"input, but input_shape {input_shape!r} leaves them None; give those sizes"
             )
         shape = tuple(int(sizes[letter]) for letter in weight)  # type: ignore[arg-type]
+        cause = f"field 'sizes' ({dict(self.sizes)}) or the input sizes ({sizes})"
+        check_array_size(shape, self.dtype, "Einsum's weight", cause)
         fan_in = 1
         for letter in set(weight) & set(data) - set(output):
             fan_in *= int(sizes[letter])  # type: ignore[arg-type]
-        return {"weight": normal(rng, shape, self.dtype, variance=1 / fan_in)}, ()
+        # An empty summed axis (fan_in 0) leaves the weight empty: any variance will do.
+        return {"weight": normal(rng, shape, self.dtype, variance=1 / max(fan_in, 1))}, ()
 
     def apply(
         self,
@@ -142,7 +145,8 @@ class Einsum(Module):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size ..."], State]:
-        return jnp.einsum(self.equation, data, params["weight"]), state
+        dtype = compute_dtype(data, self.dtype)
+        return jnp.einsum(self.equation, data.astype(dtype), params["weight"].astype(dtype)), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         _, _, output = self._operands()

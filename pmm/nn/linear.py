@@ -13,8 +13,15 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
-from pmm._dtypes import canonical_dtype, check_x64
-from pmm._validation import array_shape, check_bool, check_int, feature_size, known_shape
+from pmm._dtypes import canonical_dtype, check_x64, compute_dtype
+from pmm._validation import (
+    array_shape,
+    check_array_size,
+    check_bool,
+    check_int,
+    feature_size,
+    known_shape,
+)
 from pmm.module import Module
 from pmm.nn.initializers import check_initializer, initialize
 from pmm.typing import DataShape, DictParams, State
@@ -54,6 +61,10 @@ class Linear(Module):
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
         size = feature_size(input_shape, "Linear")
+        features = f"field 'features' ({self.features})"
+        check_array_size((self.features,), self.dtype, "Linear's output row", features)
+        cause = f"{features} or the input's last axis ({size})"
+        check_array_size((size, self.features), self.dtype, "Linear's weight", cause)
         weight = initialize(
             self.kernel_init,
             rng,
@@ -75,9 +86,10 @@ class Linear(Module):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size *rest out_features"], State]:
-        output = data @ params["weight"]
+        dtype = compute_dtype(data, self.dtype)
+        output = data.astype(dtype) @ params["weight"].astype(dtype)
         if self.use_bias:
-            output = output + params["bias"]
+            output = output + params["bias"].astype(dtype)
         return output, state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
@@ -111,10 +123,12 @@ class Bias(Module):
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
-        shape = (
-            array_shape(input_shape, "Bias") if self.scalar else known_shape(input_shape, "Bias")
-        )
-        return {"bias": jnp.zeros(() if self.scalar else shape, self.dtype)}, ()
+        if self.scalar:
+            array_shape(input_shape, "Bias")
+            return {"bias": jnp.zeros((), self.dtype)}, ()
+        shape = known_shape(input_shape, "Bias")
+        check_array_size(shape, self.dtype, "Bias's bias", f"the input_shape {shape}")
+        return {"bias": jnp.zeros(shape, self.dtype)}, ()
 
     def apply(
         self,
@@ -124,7 +138,8 @@ class Bias(Module):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size *shape"], State]:
-        return data + params["bias"], state
+        dtype = compute_dtype(data, self.dtype)
+        return data.astype(dtype) + params["bias"].astype(dtype), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         if self.scalar:

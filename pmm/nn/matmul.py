@@ -14,8 +14,8 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
-from pmm._dtypes import canonical_dtype, check_x64
-from pmm._validation import array_shape, check_axis, check_int, sample_axis
+from pmm._dtypes import canonical_dtype, check_x64, compute_dtype
+from pmm._validation import array_shape, check_array_size, check_axis, check_int, sample_axis
 from pmm.errors import ShapeError
 from pmm.module import Module
 from pmm.nn.initializers import check_initializer, initialize
@@ -58,6 +58,10 @@ class MatMul(Module):
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
         size = self._contracted(input_shape)
+        features = f"field 'features' ({self.features})"
+        check_array_size((self.features,), self.dtype, "MatMul's output axis", features)
+        cause = f"{features} or the size of the contracted axis ({size})"
+        check_array_size((size, self.features), self.dtype, "MatMul's weight", cause)
         weight = initialize(
             self.kernel_init,
             rng,
@@ -76,7 +80,9 @@ class MatMul(Module):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size ..."], State]:
-        product = jnp.tensordot(data, params["weight"], axes=((self.axis,), (0,)))
+        dtype = compute_dtype(data, self.dtype)
+        weight = params["weight"].astype(dtype)
+        product = jnp.tensordot(data.astype(dtype), weight, axes=((self.axis,), (0,)))
         return jnp.moveaxis(product, -1, self.axis), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:

@@ -18,8 +18,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
-from pmm._dtypes import canonical_dtype, check_x64, real_dtype
-from pmm._validation import check_bool, check_number, feature_size
+from pmm._dtypes import canonical_dtype, check_x64, compute_dtype, real_dtype, statistics_dtype
+from pmm._validation import array_shape, check_array_size, check_bool, check_number, feature_size
 from pmm.errors import ShapeError
 from pmm.module import Module
 from pmm.typing import DataShape, DictParams, DictState, State
@@ -30,6 +30,31 @@ def _moments(data: Array, axes: tuple[int, ...]) -> tuple[Array, Array]:
     mean = jnp.mean(data, axis=axes, keepdims=True)
     centred = data - mean
     return mean, jnp.mean(jnp.real(centred * jnp.conj(centred)), axis=axes, keepdims=True)
+
+
+def _statistics_view(data: Array, dtype: str) -> Array:
+    """``data`` in the dtype a normalisation layer of parameter ``dtype`` computes its
+    statistics and the normalisation in: float32 for half-precision layers, else the layer's
+    compute dtype (see ``pmm._dtypes``)."""
+    return data.astype(compute_dtype(data, statistics_dtype(dtype)))
+
+
+def _affine(normalised: Array, scale: Any, offset: Any, data: Array, dtype: str) -> Array:
+    """``normalised * scale + offset`` (each optional: ``None``), returned in the compute dtype
+    of the layer for ``data``."""
+    output = normalised
+    if scale is not None:
+        output = output * scale.astype(output.dtype)
+    if offset is not None:
+        output = output + offset.astype(output.dtype)
+    return output.astype(compute_dtype(data, dtype))
+
+
+def _check_feature_arrays(size: int, dtype: str, owner: str) -> None:
+    """Refuse per-feature arrays no machine can hold, naming the input's last axis."""
+    check_array_size(
+        (size,), dtype, f"{owner}'s per-feature params", f"the input's last axis ({size})"
+    )
 
 
 def _check_epsilon(epsilon: Any, owner: str) -> None:
@@ -44,12 +69,16 @@ class BatchNorm(Module):
     the running ``var``), and the running statistics in the state move towards them:
     ``running = momentum * running + (1 - momentum) * batch``, so ``momentum`` is the weight
     kept by the old value. Training needs at least two values per feature (a batch of one
-    sample with no other axes has no variance). Otherwise the running statistics are used and
-    the state is returned unchanged. Complex data needs a complex ``dtype``.
+    sample with no other axes has no variance); a batch with no values at all (0 samples)
+    leaves the running statistics unchanged. Otherwise the running statistics are used and the
+    state is returned unchanged. Complex data needs a complex ``dtype``.
 
     Parameters ``{"scale": (features,), "offset": (features,)}`` (ones and zeros); state
     ``{"mean": (features,), "var": (features,)}`` (zeros and ones; ``var`` has the real dtype of
-    ``dtype``). Shapes: ``(batch, *rest, features)`` to the same.
+    ``dtype``). With a half-precision ``dtype`` the state is float32, and the statistics and the
+    normalisation are computed in float32 (a running average moving by 1% a step would stall
+    in bfloat16's 8 significant bits); only the output is rounded to ``dtype``. Shapes:
+    ``(batch, *rest, features)`` to the same.
 
     Examples
     --------
@@ -73,8 +102,10 @@ class BatchNorm(Module):
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, DictState]:
         check_x64(self.dtype, repr(self))
         size = feature_size(input_shape, "BatchNorm")
+        _check_feature_arrays(size, self.dtype, "BatchNorm")
         params = {"scale": jnp.ones(size, self.dtype), "offset": jnp.zeros(size, self.dtype)}
-        state = {"mean": jnp.zeros(size, self.dtype), "var": jnp.ones(size, real_dtype(self.dtype))}
+        statistics = statistics_dtype(self.dtype)
+        state = {"mean": jnp.zeros(size, statistics), "var": jnp.ones(size, real_dtype(statistics))}
         return params, state
 
     def apply(
@@ -97,14 +128,15 @@ class BatchNorm(Module):
                 f"{data.dtype}{list(data.shape)}; give BatchNorm a complex dtype, e.g. "
                 "dtype='complex64'"
             )
-        if training and data.size == data.shape[-1]:
+        if training and 0 < data.size == data.shape[-1]:
             raise ShapeError(
                 f"{self!r} in training normalises each feature over the batch and the other "
                 f"non-feature axes, but data {data.dtype}{list(data.shape)} has one value per "
                 "feature (no variance); train with batches of at least 2 samples"
             )
-        if training:
-            mean, var = _moments(data, tuple(range(data.ndim - 1)))
+        values = _statistics_view(data, self.dtype)
+        if training and data.size:  # an empty batch has no statistics: keep the running ones
+            mean, var = _moments(values, tuple(range(data.ndim - 1)))
             mean, var = mean.reshape(-1), var.reshape(-1)
             new_state = {
                 name: (self.momentum * state[name] + (1 - self.momentum) * batch).astype(
@@ -114,12 +146,13 @@ class BatchNorm(Module):
             }
         else:
             mean, var, new_state = state["mean"], state["var"], state
-        normalised = (data - mean) / jnp.sqrt(var + self.epsilon)
-        return normalised * params["scale"] + params["offset"], new_state
+        normalised = (values - mean) / jnp.sqrt(var + self.epsilon)
+        output = _affine(normalised, params["scale"], params["offset"], data, self.dtype)
+        return output, new_state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         feature_size(input_shape, "BatchNorm")
-        return input_shape
+        return array_shape(input_shape, "BatchNorm")
 
 
 class LayerNorm(Module):
@@ -127,8 +160,9 @@ class LayerNorm(Module):
 
     ``y = (x - mean) / sqrt(var + epsilon) * scale + bias`` with ``mean`` and ``var`` taken over
     the last axis of each sample. Parameters ``{"scale": (features,)}`` (ones) when
-    ``use_scale`` and ``{"bias": (features,)}`` (zeros) when ``use_bias``. Shapes:
-    ``(batch, *rest, features)`` to the same.
+    ``use_scale`` and ``{"bias": (features,)}`` (zeros) when ``use_bias``. With a
+    half-precision ``dtype`` the statistics and the normalisation are computed in float32 and
+    the output is rounded to ``dtype``. Shapes: ``(batch, *rest, features)`` to the same.
 
     Examples
     --------
@@ -152,6 +186,7 @@ class LayerNorm(Module):
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
         size = feature_size(input_shape, "LayerNorm")
+        _check_feature_arrays(size, self.dtype, "LayerNorm")
         params = {}
         if self.use_scale:
             params["scale"] = jnp.ones(size, self.dtype)
@@ -167,14 +202,12 @@ class LayerNorm(Module):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size *rest features"], State]:
-        mean, var = _moments(data, (-1,))
-        output = (data - mean) / jnp.sqrt(var + self.epsilon)
-        if self.use_scale:
-            output = output * params["scale"]
-        if self.use_bias:
-            output = output + params["bias"]
-        return output, state
+        values = _statistics_view(data, self.dtype)
+        mean, var = _moments(values, (-1,))
+        normalised = (values - mean) / jnp.sqrt(var + self.epsilon)
+        scale, bias = params.get("scale"), params.get("bias")
+        return _affine(normalised, scale, bias, data, self.dtype), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         feature_size(input_shape, "LayerNorm")
-        return input_shape
+        return array_shape(input_shape, "LayerNorm")

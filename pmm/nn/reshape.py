@@ -39,7 +39,7 @@ class Flatten(Parameterless):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size flat"], State]:
-        return data.reshape(data.shape[0], -1), state
+        return data.reshape(data.shape[0], math.prod(data.shape[1:])), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         shape = array_shape(input_shape, "Flatten")
@@ -81,7 +81,7 @@ class Reshape(Parameterless):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size ..."], State]:
-        return data.reshape(data.shape[0], *self.shape), state
+        return data.reshape(data.shape[0], *self.output_shape(tuple(data.shape[1:]))), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         shape = array_shape(input_shape, "Reshape")

@@ -44,7 +44,9 @@ class TreeFlatten(Parameterless):
     def apply(
         self, params: tuple[()], data: AnyData, training: bool, state: State, rng: Any
     ) -> tuple[Shaped[Array, " batch_size features"], State]:
-        leaves = [leaf.reshape(leaf.shape[0], -1) for leaf in jax.tree.leaves(data)]
+        leaves = [
+            leaf.reshape(leaf.shape[0], math.prod(leaf.shape[1:])) for leaf in jax.tree.leaves(data)
+        ]
         return jnp.concatenate(leaves, axis=-1), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
