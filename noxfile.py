@@ -1,16 +1,42 @@
-"""Developer sessions: ``tests`` (the CI command), ``lint``, ``typecheck``, ``demo``, ``bench``."""
+"""Developer sessions: ``tests`` (the CI command), ``docs``, ``lint``, ``typecheck``, ``demo``,
+``bench``."""
+
+import logging
 
 import nox
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_venv = "yes"
+nox.options.default_venv_backend = "venv"
+# nox looks for uv even for venv environments and logs "uv binary not found." when there is none,
+# which reads like an error on a machine that needs no uv.
+logging.getLogger("nox").addFilter(lambda record: record.getMessage() != "uv binary not found.")
+
+#: Where the documentation site is built.
+SITE = "docs/_build/html"
+
+
+def build_docs(session: nox.Session) -> None:
+    """Build the site strictly (every warning, a missing reference included, is an error), then
+    check every link and anchor of the built HTML."""
+    session.run("sphinx-build", "-b", "html", "-W", "--keep-going", "-n", "-q", "docs", SITE)
+    session.run("linkchecker", "--config", "docs/linkchecker.cfg", f"{SITE}/index.html")
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the whole test suite (slow cases included); extra arguments go to pytest."""
-    session.install("-e", ".[test]")
+    """Build the documentation site, then run the whole test suite (slow cases included, the
+    checks of the built site too); extra arguments go to pytest."""
+    session.install("-e", ".[test,docs]")
+    build_docs(session)
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build and check the documentation site into docs/_build/html."""
+    session.install("-e", ".[docs]")
+    build_docs(session)
 
 
 @nox.session

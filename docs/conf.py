@@ -25,12 +25,16 @@ napoleon_numpy_docstring = True
 # less readably.
 autodoc_typehints = "none"
 autodoc_member_order = "bysource"
-autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_default_options = {"members": True}
 nitpicky = True
 nitpick_ignore_regex = [
     # Types named in docstrings that live outside pmm and have no page here to link to.
     ("py:class", r"(numpy|jax|optax|np|jnp)\..*"),
     ("py:class", r"(Data|DataShape|Params|State|HyperParams|PyTree|Array|Any|callable)"),
+    # The jaxtyping aliases of pmm.typing, shown as what they alias.
+    ("py:class", r"(jaxtyping|collections\.abc|abc)\..*"),
+    # Private classes that public signatures mention.
+    ("py:class", r"pmm\..*\._.*|pmm\.conformal\.heuristic\.Heuristic"),
 ]
 html_theme = "furo"
 html_title = f"pmm {release}"

@@ -108,7 +108,7 @@ class Graph(Module):
 
     @property
     def run_order(self) -> tuple[str, ...]:
-        """The node names in the order they run: every node after the nodes it reads."""
+        """The node names in the order they run, every node after the nodes it reads."""
         return tuple(self.nodes[index][0] for index in _plan(self).order)
 
     def children(self) -> tuple[tuple[Any, str, Module], ...]:

@@ -70,16 +70,16 @@ ListState: TypeAlias = list[State]
 #: State held as a dict with string keys.
 DictState: TypeAlias = dict[str, State]
 
-#: The pure callable every module is: ``(params, data, training, state, rng) -> (data, state)``.
+#: The pure callable every module is, ``(params, data, training, state, rng) -> (data, state)``.
 ModuleCallable: TypeAlias = Callable[[Params, Data, bool, State, Any], tuple[Data, State]]
 
 # Extensions beside the spec's aliases: data of any dtype, and shapes that carry dtypes.
 
-#: Extension: like ``Data``, but leaves may be of any dtype (integer ids, bool masks included).
+#: (Extension) Like ``Data``, but leaves may be of any dtype (integer ids, bool masks included).
 #: Modules whose ``apply`` takes such data annotate it with this (combinators do); shape checks
 #: refuse integer and bool data wherever a module's annotations do not admit it.
 AnyData: TypeAlias = PyTree[Shaped[Array, "batch_size ..."]] | Shaped[Array, "batch_size ..."]
-#: Extension: a ``DataShape`` whose leaves may also be ``jax.ShapeDtypeStruct`` (shape without
+#: (Extension) A ``DataShape`` whose leaves may also be ``jax.ShapeDtypeStruct`` (shape without
 #: the batch axis plus a dtype, e.g. ``jax.ShapeDtypeStruct((12,), jnp.int32)``); a plain tuple
 #: leaf keeps its meaning, floating data of the default float dtype.
 TypedDataShape: TypeAlias = (

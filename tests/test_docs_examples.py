@@ -12,7 +12,10 @@ import re
 import pytest
 
 DOCS = pathlib.Path(__file__).parents[1] / "docs"
-GUIDES = ["graphs.md", "layers.md", "summary.md", "uncertainty.md"]
+#: Every page of the site with Python examples (the examples gallery pages only include scripts).
+GUIDES = sorted(
+    str(page.relative_to(DOCS)) for page in DOCS.rglob("*.md") if "```python" in page.read_text()
+)
 
 
 @pytest.mark.parametrize("guide", GUIDES)
