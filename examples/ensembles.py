@@ -89,8 +89,8 @@ def main(argv: Sequence[str] | None = None) -> str:
 
     header = ["model", "fields", "RMSE of the mean", "mean spread (std)", "truth in mean ± 2 std"]
     table = format_table(header, rows)
-    print(f"Ensembles of {members}, trained on {training.sum()} fields with |g| <= 1, ")
-    print(f"{epochs} full-batch epochs; held-out fields inside the range, and all beyond it:\n")
+    print(f"Ensembles of {members}, trained on {training.sum()} fields with |g| <= 1 for {epochs}")
+    print("full-batch epochs; held-out fields inside that range, and all beyond it:\n")
     print(table)
     args.output.mkdir(parents=True, exist_ok=True)
     plot(args.output / "ensembles.png", fields, truth, training, bands)
