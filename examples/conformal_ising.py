@@ -98,8 +98,9 @@ def main(argv: Sequence[str] | None = None) -> str:
                 width = upper[index, region] - lower[index, region]
                 row += [f"{covered.mean():.3f}", f"{width.mean():.2e}"]
             rows.append(row)
-    header = ["score", "target", "coverage |g|<=1", "width |g|<=1", "coverage |g|>1",
-              "width |g|>1"]  # fmt: skip
+    # No "|" in a cell: it would split the Markdown table.
+    header = ["score", "target", "coverage in range", "width in range", "coverage beyond",
+              "width beyond"]  # fmt: skip
     table = format_table(header, rows)
     print(f"Calibrated on {calibration.size} held-out fields, tested on {test.size} others:\n")
     print(table)

@@ -1,24 +1,13 @@
 """examples/conformal_ising.py runs end to end in its smoke mode."""
 
-import importlib.util
-import pathlib
-
 import pytest
 
-EXAMPLE = pathlib.Path(__file__).parents[1] / "examples" / "conformal_ising.py"
-
-
-def load_example():
-    spec = importlib.util.spec_from_file_location("conformal_ising", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.test_examples import load_example
 
 
 @pytest.mark.slow
 def test_the_conformal_example_runs_in_smoke_mode(tmp_path, capsys):
-    table = load_example().main(["--smoke", "--output", str(tmp_path)])
+    table = load_example("conformal_ising").main(["--smoke", "--output", str(tmp_path)])
     out = capsys.readouterr().out
     assert table in out and "not exchangeable" in out
     rows = [line for line in table.splitlines() if line.startswith("| absolute") or
