@@ -55,20 +55,15 @@ def models(smoke: bool) -> dict[str, pmm.Module]:
         "AO-PMM": nn.Flatten()
         >> pmm.AOPMM(matrix_size=matrix_size, num_eig=2, output_size=10, init_magnitude=0.1),
         "MLP": nn.Flatten() >> nn.MLP(hidden=(hidden,), features=10),
+        "CNN": nn.Conv(features=channels[0], kernel_size=(3, 3))
+        >> nn.ReLU()
+        >> nn.MaxPool(2)
+        >> nn.Conv(features=channels[1], kernel_size=(3, 3))
+        >> nn.ReLU()
+        >> nn.MaxPool(2)
+        >> nn.Flatten()
+        >> nn.Linear(features=10),
     }
-    if hasattr(nn, "Conv"):  # pmm.nn.Conv comes with the convolutional layers
-        contenders["CNN"] = (
-            nn.Conv(features=channels[0], kernel_size=(3, 3))
-            >> nn.ReLU()
-            >> nn.MaxPool(2)
-            >> nn.Conv(features=channels[1], kernel_size=(3, 3))
-            >> nn.ReLU()
-            >> nn.MaxPool(2)
-            >> nn.Flatten()
-            >> nn.Linear(features=10)
-        )
-    else:
-        print("No CNN row: this version of pmm has no pmm.nn.Conv.")
     return contenders
 
 
