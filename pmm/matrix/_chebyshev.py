@@ -1,0 +1,253 @@
+r"""The lowest eigenpairs of a batch of Hermitian matrices by Chebyshev-filtered subspace iteration.
+
+``lowest_eigenpairs(matrices, count)`` finds the ``count`` lowest eigenpairs of each ``(n, n)``
+Hermitian matrix of a ``(batch, n, n)`` stack, all samples at once in ``lax`` loops (jittable,
+vmappable), and says per sample whether they converged. It never differentiates; the derivative
+rules live in ``pmm.matrix._partial``.
+
+Algorithm (Zhou & Saad, J. Comput. Phys. 219 (2006); SIAM J. Matrix Anal. Appl. 29 (2007)):
+
+1. **Warm-up.** From a fixed random block :math:`X_0` of ``p = block_size(n, count)`` orthonormal
+   columns, build the block Krylov basis :math:`Q = [X_0, A X_0, \ldots, A^{j-1} X_0]`
+   (``j = WARMUP_BLOCKS``, each block orthogonalised twice against the previous ones, then QR)
+   and take the Rayleigh-Ritz pairs of :math:`Q^\dagger A Q`. Its lowest ``p`` Ritz vectors start
+   the iteration; its largest Ritz value plus the norm of the Krylov remainder, capped by the
+   Gershgorin bound, is the upper end ``b`` of the spectrum (Zhou & Li, Linear Algebra Appl. 435
+   (2011)).
+2. **Filter.** Each cycle applies :math:`T_d((A - c)/e)` to the block, :math:`T_d` the Chebyshev
+   polynomial of degree ``d = DEGREE``, :math:`c \pm e` the interval ``[a, b]`` to damp, where
+   ``a`` is the largest Ritz value in the block. :math:`|T_d| \le 1` on ``[a, b]`` while it grows
+   like :math:`\cosh(d\,\operatorname{arccosh}|x|)` below ``a``, so an eigenvector component
+   with eigenvalue :math:`\lambda < a` is amplified relative to all of ``[a, b]`` by
+   :math:`T_d((c - \lambda)/e)`: the subspace converges to the lowest ``p`` eigenvectors at the
+   rate the gap :math:`a - \lambda_k` allows, with the square-root acceleration of Krylov methods.
+   The three-term recurrence is scaled (Zhou & Saad 2007, Algorithm 3.2) so that nothing
+   overflows.
+3. **Rayleigh-Ritz.** Orthonormalise the filtered block (QR), diagonalise the ``p x p``
+   projection :math:`X^\dagger A X`, rotate the block to its Ritz vectors.
+4. **Convergence, per sample.** A sample has converged when every wanted Ritz pair satisfies
+   :math:`\|A x_i - \theta_i x_i\| \le \tau \|A\|`, ``tau = TOLERANCE * sqrt(n) * eps`` of the
+   dtype (about the rounding noise of computing that residual, so ten times it is attainable)
+   and :math:`\|A\|` estimated by ``max(|theta_1|, |b|)``. Its pairs are then frozen (locked): later
+   cycles, run for the other samples, no longer change them. The loop stops when every sample has
+   converged or after ``max_cycles`` cycles.
+
+A converged pair has an eigenvalue within :math:`\|r\|` of :math:`\theta_i` (within
+:math:`\|r\|^2/\mathrm{gap}` when the level is separated by ``gap`` from the rest of the spectrum)
+and a vector within angle :math:`\|r\|/\mathrm{gap}` of the eigenvector.
+
+Why this method: on a CPU the cost of a step is reading the ``n x n`` matrix (a block of up to
+about 16 vectors costs the same as one), so the block is wide and every filter step is a single
+matrix product; a block Lanczos step would add two re-orthogonalisations and a QR per step, which
+measured 2-2.5 times the matrix product. See ``docs/eigensolvers.md`` for the measurements.
+
+Examples
+--------
+>>> import numpy as np
+>>> matrices = jnp.asarray(np.diag(np.arange(40.0)))[None]
+>>> found = lowest_eigenpairs(matrices, 2)
+>>> found.values.round(3).tolist(), found.converged.tolist()
+([[0.0, 1.0]], [True])
+"""
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jaxtyping import Array, Bool, Inexact, Int, Real
+
+#: Krylov blocks of the warm-up (step 1).
+WARMUP_BLOCKS = 3
+#: Degree of the Chebyshev filter of each cycle (step 2).
+DEGREE = 12
+#: Residual tolerance in units of ``sqrt(n) * eps * ||A||`` (step 4).
+TOLERANCE = 10.0
+
+
+class Eigenpairs(NamedTuple):
+    """The lowest eigenpairs found and whether each sample converged."""
+
+    values: Real[Array, "batch k"]
+    vectors: Inexact[Array, "batch n k"]
+    converged: Bool[Array, " batch"]
+    cycles: Int[Array, ""]
+
+
+def block_size(size: int, count: int) -> int:
+    """Columns ``p`` of the iterated block for ``count`` wanted pairs of ``size x size`` matrices.
+
+    At least ``2 * count`` and ``count + 6`` (guard vectors, so that the convergence rate is set by
+    the gap to level ``p + 1``, not to level ``count + 1``), rounded up to a multiple of 4, at most
+    ``size``.
+    """
+    wanted = max(2 * count, count + 6)
+    return min(size, 4 * math.ceil(wanted / 4))
+
+
+def default_max_cycles(size: int) -> int:
+    """The cycle cap: filter steps up to about ``size / 4`` (a third to a half of dense ``eigh``'s
+    time, measured), at least 4 cycles."""
+    return max(4, size // (4 * (DEGREE + 1)))
+
+
+def lowest_eigenpairs(
+    matrices: Inexact[Array, "batch n n"], count: int, max_cycles: int | None = None
+) -> Eigenpairs:
+    """The ``count`` lowest eigenpairs (ascending) of each Hermitian matrix; see the module doc.
+
+    ``matrices`` must be Hermitian (both triangles are read). ``max_cycles`` defaults to
+    ``default_max_cycles(n)``; samples not converged by then come back with ``converged`` False
+    and their last Ritz pairs.
+    """
+    size = matrices.shape[-1]
+    block = block_size(size, count)
+    cycles = default_max_cycles(size) if max_cycles is None else max_cycles
+    operator = _operator(matrices)
+    start = _start_block(size, block, matrices.dtype)
+    start = jnp.broadcast_to(start, (*matrices.shape[:-1], block))
+    blocks = max(1, min(WARMUP_BLOCKS, size // block))
+    basis, products, remainder = _krylov(operator, start, blocks)
+    values, vectors, residuals = _rayleigh_ritz(basis, products, count)
+    gershgorin = _gershgorin_upper(matrices)
+    upper = jnp.minimum(values[:, -1] + jnp.linalg.norm(remainder, axis=(-2, -1)), gershgorin)
+    scale = jnp.maximum(jnp.abs(values[:, 0]), jnp.abs(upper))
+    tolerance = TOLERANCE * math.sqrt(size) * jnp.finfo(matrices.dtype).eps * scale
+    state = _State(
+        cycle=jnp.zeros((), jnp.int32),
+        values=values[:, :block],
+        vectors=vectors[..., :block],
+        converged=_small(residuals, tolerance),
+        result_values=values[:, :count],
+        result_vectors=vectors[..., :count],
+    )
+
+    def unfinished(state: _State) -> Array:
+        return (state.cycle < cycles) & ~jnp.all(state.converged)
+
+    def cycle(state: _State) -> _State:
+        filtered = _filter(operator, state.vectors, state.values, upper)
+        basis = jnp.linalg.qr(filtered)[0]
+        values, vectors, residuals = _rayleigh_ritz(basis, operator(basis), count)
+        keep = state.converged
+        return _State(
+            cycle=state.cycle + 1,
+            values=values,
+            vectors=vectors,
+            converged=keep | _small(residuals, tolerance),
+            result_values=jnp.where(keep[:, None], state.result_values, values[:, :count]),
+            result_vectors=jnp.where(
+                keep[:, None, None], state.result_vectors, vectors[..., :count]
+            ),
+        )
+
+    final = lax.while_loop(unfinished, cycle, state)
+    return Eigenpairs(final.result_values, final.result_vectors, final.converged, final.cycle)
+
+
+class _State(NamedTuple):
+    cycle: Array
+    values: Array
+    vectors: Array
+    converged: Array
+    result_values: Array
+    result_vectors: Array
+
+
+def _operator(matrices: Array) -> Callable[[Array], Array]:
+    """``x -> matrices @ x``; complex products as one real product (XLA's complex one is 2-4x
+    slower on CPU)."""
+    if not jnp.iscomplexobj(matrices):
+        return lambda block: matrices @ block
+    size = matrices.shape[-1]
+    stacked = jnp.concatenate([matrices.real, matrices.imag], axis=-2)
+
+    def apply(block: Array) -> Array:
+        width = block.shape[-1]
+        product = stacked @ jnp.concatenate([block.real, block.imag], axis=-1)
+        real = product[..., :size, :width] - product[..., size:, width:]
+        imag = product[..., :size, width:] + product[..., size:, :width]
+        return lax.complex(real, imag)
+
+    return apply
+
+
+def _start_block(size: int, block: int, dtype: jnp.dtype) -> Array:
+    """A fixed random orthonormal ``(size, block)`` start (the same for every call, so results
+    are reproducible)."""
+    gaussian = np.random.default_rng(0).standard_normal((size, block))
+    return jnp.asarray(np.linalg.qr(gaussian)[0], dtype)
+
+
+def _orthogonalised(block: Array, basis: Array) -> Array:
+    """``block`` with its components along the orthonormal ``basis`` removed (twice, which keeps
+    it orthogonal to working precision; Giraud et al., Numer. Math. 101 (2005))."""
+    for _ in range(2):
+        block = block - basis @ (_adjoint(basis) @ block)
+    return block
+
+
+def _krylov(
+    operator: Callable[[Array], Array], start: Array, blocks: int
+) -> tuple[Array, Array, Array]:
+    """The orthonormal block Krylov basis of ``blocks`` blocks from ``start``, ``A`` times it, and
+    the remainder ``A Q_last`` orthogonalised against the basis."""
+    basis, products = [start], [operator(start)]
+    for _ in range(blocks - 1):
+        nxt = jnp.linalg.qr(_orthogonalised(products[-1], jnp.concatenate(basis, axis=-1)))[0]
+        nxt = jnp.linalg.qr(_orthogonalised(nxt, jnp.concatenate(basis, axis=-1)))[0]
+        basis.append(nxt)
+        products.append(operator(nxt))
+    whole = jnp.concatenate(basis, axis=-1)
+    return whole, jnp.concatenate(products, axis=-1), _orthogonalised(products[-1], whole)
+
+
+def _rayleigh_ritz(basis: Array, products: Array, count: int) -> tuple[Array, Array, Array]:
+    """Ritz values (ascending), Ritz vectors, and the residual norms of the lowest ``count``."""
+    projected = _adjoint(basis) @ products
+    values, rotation = jnp.linalg.eigh((projected + _adjoint(projected)) / 2)
+    vectors, images = basis @ rotation, products @ rotation
+    residuals = images[..., :count] - vectors[..., :count] * values[:, None, :count]
+    return values, vectors, jnp.linalg.norm(residuals, axis=-2)
+
+
+def _filter(
+    operator: Callable[[Array], Array], block: Array, ritz_values: Array, upper: Array
+) -> Array:
+    """``T_d((A - c)/e) block`` damping ``[a, b]`` (``a`` the block's largest Ritz value, ``b =
+    upper``), scaled to about 1 at the lowest Ritz value; the recurrence of Zhou & Saad (2007)."""
+    lowest, cut = ritz_values[:, 0], ritz_values[:, -1]
+    floor = jnp.finfo(ritz_values.dtype).eps * jnp.maximum(jnp.abs(upper), jnp.abs(lowest))
+    half_width = jnp.maximum((upper - cut) / 2, floor + jnp.finfo(ritz_values.dtype).tiny)
+    center = cut + half_width
+    half_width, center = half_width[:, None, None], center[:, None, None]
+    sigma = half_width / (lowest[:, None, None] - center)
+    tau = 2 / sigma
+
+    def step(_: int, carry: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
+        previous, current, sigma = carry
+        new_sigma = 1 / (tau - sigma)
+        shifted = operator(current) - center * current
+        nxt = shifted * (2 * new_sigma / half_width) - (sigma * new_sigma) * previous
+        return current, nxt, new_sigma
+
+    first = (operator(block) - center * block) * (sigma / half_width)
+    return lax.fori_loop(1, DEGREE, step, (block, first, sigma))[1]
+
+
+def _gershgorin_upper(matrices: Array) -> Array:
+    """The Gershgorin bound ``max_i (Re a_ii + sum_{j != i} |a_ij|) >= lambda_max``."""
+    diagonal = jnp.diagonal(matrices, axis1=-2, axis2=-1)
+    rows = jnp.sum(jnp.abs(matrices), axis=-1) - jnp.abs(diagonal) + jnp.real(diagonal)
+    return jnp.max(rows, axis=-1)
+
+
+def _small(residuals: Array, tolerance: Array) -> Array:
+    """Whether every residual of a sample is within its tolerance."""
+    return jnp.all(residuals <= tolerance[:, None], axis=-1)
+
+
+def _adjoint(block: Array) -> Array:
+    return jnp.conj(jnp.swapaxes(block, -1, -2))
