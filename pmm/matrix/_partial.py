@@ -5,7 +5,7 @@ r"""The ``count`` lowest or highest eigenpairs of Hermitian matrices by the iter
 did not converge within the cycle cap to dense ``eigh`` instead, one matrix at a time, so the
 result always meets the solver's tolerance and a batch pays for dense only in the samples that
 need it. Nothing raises: a matrix with ``nan`` or ``inf`` entries falls back too and gets dense
-``eigh``'s answer (``nan``).
+``eigh``'s answer (which has ``nan`` in it).
 
 Derivatives never go through the iterations (custom JVPs, so forward and reverse mode both work):
 
@@ -43,13 +43,15 @@ from pmm.matrix._chebyshev import lowest_eigenpairs
 from pmm.matrix._eigh import perturbation
 
 
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
 def solve(
     matrices: Inexact[Array, "batch n n"], count: int, largest: bool, max_cycles: int | None = None
 ) -> tuple[Real[Array, "batch k"], Inexact[Array, "batch n k"]]:
     """The ``count`` lowest (``largest``: highest) eigenpairs, ascending; no derivative rule.
 
     Iterative, with dense ``eigh`` for the samples that do not converge in ``max_cycles`` (the
-    solver's default cap when ``None``).
+    solver's default cap when ``None``). Jitted, so that eager calls compile the loops once per
+    shape rather than on every call.
     """
     sign = -1 if largest else 1
     found = lowest_eigenpairs(sign * matrices, count, max_cycles)
