@@ -20,6 +20,7 @@ SUITES = {
     "checks": ("benchmarks.bench_checks", "d"),
     "io": ("benchmarks.bench_io", "e"),
     "scaling": ("benchmarks.bench_scaling", "f"),
+    "eigensolver": ("benchmarks.bench_eigensolver", "ghi"),
 }
 LETTERS = {letter: suite for suite, (_, letters) in SUITES.items() for letter in letters}
 
@@ -33,15 +34,16 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         action="append",
         choices=[*SUITES, *LETTERS],
         metavar="CASE",
-        help=f"run only this suite ({', '.join(SUITES)}) or case letter (a-f); repeatable",
+        help=f"run only this suite ({', '.join(SUITES)}) or case letter (a-i); repeatable",
     )
     here = os.path.dirname(os.path.abspath(__file__))
     parser.add_argument("--output", default=here, help="where results.md and the PNGs go")
     return parser.parse_args(argv)
 
 
-def run_suite(suite: str, quick: bool, output: str) -> list[Row] | str:
-    """The suite's rows (or, for ``scaling``, its markdown section with charts written)."""
+def run_suite(suite: str, quick: bool, output: str) -> list[Row] | str | tuple[list[Row], str]:
+    """The suite's rows, or its markdown section with charts written (``scaling``), or both
+    (suites whose module sets ``WRITES_CHARTS``)."""
     module_name, _ = SUITES[suite]
     try:
         module = importlib.import_module(module_name)
@@ -49,7 +51,7 @@ def run_suite(suite: str, quick: bool, output: str) -> list[Row] | str:
         if error.name != module_name:
             raise
         raise Unavailable(f"{module_name} is not written yet") from None
-    if suite == "scaling":
+    if suite == "scaling" or getattr(module, "WRITES_CHARTS", False):
         return module.run(quick=quick, directory=output)
     return module.run(quick=quick)
 
@@ -71,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         except Unavailable as reason:
             skipped.append(f"{suite} (case {SUITES[suite][1]}): {reason}")
             continue
+        if isinstance(result, tuple):
+            result, section = result
+            sections.append(section)
         if isinstance(result, str):
             sections.append(result)
         else:

@@ -21,9 +21,10 @@ from pmm.matrix import (
 )
 
 
-def test_aepmm_is_the_sequential_of_its_primitives(key):
-    model = AEPMM(matrix_size=4, num_eig=2, which="LA", smoothing=0.1)
-    expected = AffineHermitianMatrix(4, smoothing=0.1) >> Eigenvalues(2, "LA")
+@pytest.mark.parametrize("solver", ["dense", "iterative"])
+def test_aepmm_is_the_sequential_of_its_primitives(solver, key):
+    model = AEPMM(matrix_size=4, num_eig=2, which="LA", smoothing=0.1, solver=solver)
+    expected = AffineHermitianMatrix(4, smoothing=0.1) >> Eigenvalues(2, "LA", solver)
     assert model.built == expected
     params, state = model.init(key, (3,))
     x = jax.random.normal(key, (6, 3))
@@ -89,7 +90,12 @@ def test_aopmm_gradients_match_finite_differences(key, x64):
 
 
 @pytest.mark.parametrize(
-    "model", [AEPMM(matrix_size=3, num_eig=2), AOPMM(matrix_size=3, num_eig=2, output_size=2)]
+    "model",
+    [
+        AEPMM(matrix_size=3, num_eig=2),
+        AEPMM(matrix_size=3, num_eig=2, solver="iterative"),
+        AOPMM(matrix_size=3, num_eig=2, output_size=2),
+    ],
 )
 def test_an_ensemble_over_stacked_params_equals_each_member(model):
     members = [model.init(key, (2,)) for key in jax.random.split(jax.random.key(0), 3)]

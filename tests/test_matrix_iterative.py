@@ -15,7 +15,7 @@ import pytest
 import pmm
 from pmm.demo.ising import ising_terms
 from pmm.matrix import AEPMM, Eigensystem, Eigenvalues
-from pmm.matrix._chebyshev import lowest_eigenpairs
+from pmm.matrix._chebyshev import default_max_cycles, lowest_eigenpairs
 from pmm.matrix._partial import extremal_eigh, solve
 from pmm.matrix._solvers import iterative_chosen
 
@@ -126,6 +126,18 @@ def test_samples_that_do_not_converge_fall_back_to_dense_and_are_exact():
     assert not np.any(found.converged) and np.max(np.abs(found.values - expected)) > 1e-3
     values, _ = solve(matrices, 2, False, max_cycles=0)
     np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_sample_that_converges_too_slowly_is_given_up_early_and_solved_dense():
+    # the second level sits in a cluster of 29 within 0.1, the rest spread up to 100: the filter
+    # separates it from its neighbours by about 1.4x per cycle, far too slowly
+    spectrum = np.concatenate([[-1.0], np.linspace(0.0, 0.1, 29), np.linspace(1.0, 100.0, 34)])
+    hard = with_spectrum([spectrum] * 3)
+    found = lowest_eigenpairs(jnp.asarray(hard, jnp.complex64), 2)
+    assert not np.any(found.converged)
+    assert int(found.cycles) <= 3 < default_max_cycles(SIZE)
+    values, _ = solve(jnp.asarray(hard, jnp.complex64), 2, False)
+    np.testing.assert_allclose(values, reference(hard, 2, False)[0], rtol=1e-5, atol=1e-5)
 
 
 def test_a_nan_matrix_falls_back_alone_to_dense_eigh():
