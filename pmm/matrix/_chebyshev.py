@@ -90,41 +90,49 @@ class Eigenpairs(NamedTuple):
 def block_size(size: int, count: int) -> int:
     """Columns ``p`` of the iterated block for ``count`` wanted pairs of ``size x size`` matrices.
 
-    At least ``2 * count`` and ``count + 6`` (guard vectors, so that the convergence rate is set by
-    the gap to level ``p + 1``, not to level ``count + 1``), rounded up to a multiple of 4, at most
-    ``size``.
+    ``count + 2`` rounded up to a multiple of 4 (2 to 5 guard vectors, so that the convergence
+    rate is set by the gap to a higher level than ``count + 1``; multiples of 4 multiply fastest),
+    at most ``size``. Wider blocks converge in fewer steps but cost more per step: 4 columns
+    measured cheapest for ``count <= 2`` (see ``docs/eigensolvers.md``).
     """
-    wanted = max(2 * count, count + 6)
-    return min(size, 4 * math.ceil(wanted / 4))
+    return min(size, 4 * math.ceil((count + 2) / 4))
 
 
 def default_max_cycles(size: int) -> int:
-    """The cycle cap: ``max(6, n // 32)``, about half of dense ``eigh``'s time (measured)."""
-    return max(6, size // 32)
+    """The cycle cap: ``max(8, n // 32)``, about half of dense ``eigh``'s time (measured)."""
+    return max(8, size // 32)
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2))
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
 def lowest_eigenpairs(
-    matrices: Inexact[Array, "batch n n"], count: int, max_cycles: int | None = None
+    matrices: Inexact[Array, "batch n n"],
+    count: int,
+    max_cycles: int | None = None,
+    negated: bool = False,
 ) -> Eigenpairs:
-    """The ``count`` lowest eigenpairs (ascending) of each Hermitian matrix; see the module doc.
+    """The ``count`` lowest eigenpairs (ascending) of the Hermitian part ``A = (M + M^dagger)/2``
+    of each matrix (of ``-A`` when ``negated``, which costs nothing extra); see the module doc.
 
-    ``matrices`` must be Hermitian (both triangles are read). ``max_cycles`` defaults to
+    ``max_cycles`` defaults to
     ``default_max_cycles(n)``; a sample not converged by then, or given up earlier because its
     convergence rate could not reach the tolerance within it, comes back with ``converged``
     False and its last Ritz pairs.
     """
     size = matrices.shape[-1]
     cycles = default_max_cycles(size) if max_cycles is None else max_cycles
-    return lax.map(functools.partial(_lowest, count=count, cycles=cycles), matrices)
+    solve_one = functools.partial(_lowest, count=count, cycles=cycles, sign=-1 if negated else 1)
+    return lax.map(solve_one, matrices)
 
 
-def _lowest(matrix: Array, count: int, cycles: int) -> Eigenpairs:
-    """Steps 1-4 for one ``(n, n)`` matrix."""
+def _lowest(matrix: Array, count: int, cycles: int, sign: int) -> Eigenpairs:
+    """Steps 1-4 for the Hermitian part of one ``(n, n)`` matrix, times ``sign``."""
+    matrix = hermitian_part(matrix)  # here, one matrix at a time, it is read from the cache
     size = matrix.shape[-1]
     block = block_size(size, count)
-    operator = _operator(matrix)
-    values, vectors, residuals, upper = _warm_up(operator, matrix, count, block)
+    operator = _operator(matrix, sign)
+    values, vectors, residuals, upper = _warm_up(
+        operator, _gershgorin(matrix, sign), count, block, size
+    )
     scale = jnp.maximum(jnp.abs(values[0]), jnp.abs(upper))
     tolerance = TOLERANCE * math.sqrt(size) * jnp.finfo(matrix.dtype).eps * scale
     excess = jnp.max(residuals) / tolerance
@@ -160,25 +168,27 @@ class _State(NamedTuple):
 
 
 def _warm_up(
-    operator: Callable[[Array], Array], matrix: Array, count: int, block: int
+    operator: Callable[[Array], Array], gershgorin: Array, count: int, block: int, size: int
 ) -> tuple[Array, Array, Array, Array]:
     """Step 1: the Ritz values, vectors and wanted residuals on the block Krylov space from the
-    fixed start, and the upper bound of the spectrum."""
-    size = matrix.shape[-1]
-    start = _start_block(size, block, matrix.dtype)
+    fixed start, and the upper bound of the spectrum (at most ``gershgorin``)."""
+    start = _start_block(size, block, gershgorin.dtype)
     basis = _krylov(operator, start, max(1, min(WARMUP_BLOCKS, size // block)))
     products = operator(basis)
     values, vectors, residuals = _rayleigh_ritz(basis, products, count)
     remainder = products - basis @ (_adjoint(basis) @ products)
     gram = jnp.linalg.eigvalsh(_adjoint(remainder) @ remainder)
     remainder_norm = jnp.sqrt(jnp.maximum(jnp.max(gram), 0))
-    upper = jnp.minimum(values[-1] + remainder_norm, _gershgorin_upper(matrix))
+    upper = jnp.minimum(values[-1] + remainder_norm, gershgorin)
     return values, vectors, residuals, upper
 
 
-def _operator(matrix: Array) -> Callable[[Array], Array]:
-    """``x -> matrix @ x``; a complex product as one real product (XLA's complex one is 2-4x
-    slower on CPU)."""
+def _operator(matrix: Array, sign: int) -> Callable[[Array], Array]:
+    """``x -> sign * matrix @ x``; a complex product as one real product (XLA's complex one is
+    2-4x slower on CPU)."""
+    if sign < 0:
+        positive = _operator(matrix, 1)
+        return lambda block: -positive(block)
     if not jnp.iscomplexobj(matrix):
         return lambda block: matrix @ block
     size = matrix.shape[-1]
@@ -243,11 +253,17 @@ def _filter(
     return lax.fori_loop(1, DEGREE, step, (block, first, sigma))[1]
 
 
-def _gershgorin_upper(matrix: Array) -> Array:
-    """The Gershgorin bound ``max_i (Re a_ii + sum_{j != i} |a_ij|) >= lambda_max``."""
+def _gershgorin(matrix: Array, sign: int) -> Array:
+    """The Gershgorin bound ``max_i (sign Re a_ii + sum_{j != i} |a_ij|)`` on the largest
+    eigenvalue of ``sign * matrix``."""
     diagonal = jnp.diagonal(matrix)
-    rows = jnp.sum(jnp.abs(matrix), axis=-1) - jnp.abs(diagonal) + jnp.real(diagonal)
+    rows = jnp.sum(jnp.abs(matrix), axis=-1) - jnp.abs(diagonal) + sign * jnp.real(diagonal)
     return jnp.max(rows)
+
+
+def hermitian_part(matrices: Array) -> Array:
+    """``(M + M^dagger) / 2`` of each of ``matrices`` (the last two axes)."""
+    return (matrices + _adjoint(matrices)) / 2
 
 
 def _adjoint(block: Array) -> Array:

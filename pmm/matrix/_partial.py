@@ -39,7 +39,7 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, Bool, Inexact, Real
 
-from pmm.matrix._chebyshev import lowest_eigenpairs
+from pmm.matrix._chebyshev import hermitian_part, lowest_eigenpairs
 from pmm.matrix._eigh import perturbation
 
 
@@ -47,25 +47,29 @@ from pmm.matrix._eigh import perturbation
 def solve(
     matrices: Inexact[Array, "batch n n"], count: int, largest: bool, max_cycles: int | None = None
 ) -> tuple[Real[Array, "batch k"], Inexact[Array, "batch n k"]]:
-    """The ``count`` lowest (``largest``: highest) eigenpairs, ascending; no derivative rule.
+    """The ``count`` lowest (``largest``: highest) eigenpairs of the Hermitian parts
+    ``(M + M^dagger) / 2`` of ``matrices``, ascending; no derivative rule.
 
     Iterative, with dense ``eigh`` for the samples that do not converge in ``max_cycles`` (the
     solver's default cap when ``None``). Jitted, so that eager calls compile the loops once per
     shape rather than on every call.
     """
-    sign = -1 if largest else 1
-    found = lowest_eigenpairs(sign * matrices, count, max_cycles)
-    values, vectors = _dense_unless(found.converged, sign * matrices, found.values, found.vectors)
+    hermitian = (matrices + jnp.conj(jnp.swapaxes(matrices, -1, -2))) / 2
+    found = lowest_eigenpairs(hermitian, count, max_cycles, largest)
+    values, vectors = _dense_unless(
+        found.converged, hermitian, found.values, found.vectors, largest
+    )
     if largest:
         return -values[..., ::-1], vectors[..., ::-1]
     return values, vectors
 
 
 def _dense_unless(
-    converged: Bool[Array, " batch"], matrices: Array, values: Array, vectors: Array
+    converged: Bool[Array, " batch"], matrices: Array, values: Array, vectors: Array, negated: bool
 ) -> tuple[Array, Array]:
-    """``values, vectors`` with each sample that has not ``converged`` replaced by dense ``eigh``'s
-    lowest pairs, one matrix per loop step (no step at all when every sample converged)."""
+    """``values, vectors`` with each sample that has not ``converged`` replaced by the lowest
+    pairs of dense ``eigh`` of the Hermitian part ``A`` (of ``-A`` when ``negated``), one matrix
+    per loop step (no step at all when every sample converged)."""
     count = values.shape[-1]
 
     def pending(carry: tuple[Array, Array, Array]) -> Array:
@@ -74,7 +78,8 @@ def _dense_unless(
     def diagonalise_one(carry: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
         values, vectors, done = carry
         index = jnp.argmin(done)
-        exact_values, exact_vectors = jnp.linalg.eigh(matrices[index])
+        matrix = hermitian_part(matrices[index])
+        exact_values, exact_vectors = jnp.linalg.eigh(-matrix if negated else matrix)
         return (
             values.at[index].set(exact_values[:count]),
             vectors.at[index].set(exact_vectors[:, :count]),
@@ -89,8 +94,9 @@ def _dense_unless(
 def extremal_eigh(
     matrices: Inexact[Array, "batch n n"], count: int, largest: bool
 ) -> tuple[Real[Array, "batch k"], Inexact[Array, "batch n k"]]:
-    """The ``count`` lowest (``largest``: highest) eigenpairs, ascending; derivatives as the
-    module docstring says (eigenvectors: restricted to the computed subspace)."""
+    """The ``count`` lowest (``largest``: highest) eigenpairs of the Hermitian parts of
+    ``matrices``, ascending; derivatives as the module docstring says (eigenvectors: restricted
+    to the computed subspace)."""
     return solve(matrices, count, largest)
 
 
@@ -100,15 +106,19 @@ def _extremal_eigh_jvp(
 ) -> tuple[tuple, tuple]:
     (matrices,), (tangent,) = primals, tangents
     values, vectors = solve(matrices, count, largest)
-    return (values, vectors), perturbation(values, vectors, tangent)
+    projected = jnp.conj(jnp.swapaxes(vectors, -1, -2)) @ tangent @ vectors
+    projected = (
+        projected + jnp.conj(jnp.swapaxes(projected, -1, -2))
+    ) / 2  # V^H dA V, dA Hermitian
+    return (values, vectors), perturbation(values, vectors, projected)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
 def extremal_eigvalsh(
     matrices: Inexact[Array, "batch n n"], count: int, largest: bool
 ) -> Real[Array, "batch k"]:
-    """The ``count`` lowest (``largest``: highest) eigenvalues, ascending; Hellmann-Feynman
-    derivatives."""
+    """The ``count`` lowest (``largest``: highest) eigenvalues of the Hermitian parts of
+    ``matrices``, ascending; Hellmann-Feynman derivatives."""
     return solve(matrices, count, largest)[0]
 
 
@@ -118,5 +128,6 @@ def _extremal_eigvalsh_jvp(
 ) -> tuple[Array, Array]:
     (matrices,), (tangent,) = primals, tangents
     values, vectors = solve(matrices, count, largest)
+    # Re(v^H dM v) = v^H dA v for the Hermitian part dA = (dM + dM^H) / 2
     values_dot = jnp.einsum("bik,bij,bjk->bk", jnp.conj(vectors), tangent, vectors).real
     return values, values_dot.astype(values.dtype)

@@ -128,20 +128,20 @@ class _Eigen(Parameterless):
 
     def _values(self, matrices: Array) -> Array:
         """The selected eigenvalues ``(batch, k)`` of ``matrices``."""
-        hermitian, count, iterative = self._prepared(matrices, vectors=False)
-        if iterative:
-            return extremal_eigvalsh(hermitian, count, self.which == "LA")
-        return self._dense(hermitian, count)[0]
+        count, iterative = self._prepared(matrices, vectors=False)
+        if iterative:  # reads the Hermitian part itself, and differentiates without it
+            return extremal_eigvalsh(matrices, count, self.which == "LA")
+        return self._dense(matrices, count)[0]
 
     def _pairs(self, matrices: Array) -> tuple[Array, Array]:
         """The selected ``(values (batch, k), vectors (batch, n, k))`` of ``matrices``."""
-        hermitian, count, iterative = self._prepared(matrices, vectors=True)
+        count, iterative = self._prepared(matrices, vectors=True)
         if iterative:
-            return extremal_eigh(hermitian, count, self.which == "LA")
-        return self._dense(hermitian, count)
+            return extremal_eigh(matrices, count, self.which == "LA")
+        return self._dense(matrices, count)
 
-    def _prepared(self, matrices: Array, vectors: bool) -> tuple[Array, int, bool]:
-        """The Hermitian part of ``matrices``, the number of pairs, and whether to iterate."""
+    def _prepared(self, matrices: Array, vectors: bool) -> tuple[int, bool]:
+        """The number of selected pairs, and whether to iterate."""
         if matrices.ndim != 3 or matrices.shape[1] != matrices.shape[2]:
             raise ShapeError(
                 f"expected matrices of shape (batch, n, n), got {matrices.dtype}"
@@ -150,11 +150,10 @@ class _Eigen(Parameterless):
         size = self._size(matrices.shape[1:])
         count = self._count(size)
         complex_ = bool(jnp.iscomplexobj(matrices))
-        iterative = iterative_chosen(self.solver, size, count, self.which, complex_, vectors)
-        return (matrices + jnp.conj(jnp.swapaxes(matrices, -1, -2))) / 2, count, iterative
+        return count, iterative_chosen(self.solver, size, count, self.which, complex_, vectors)
 
-    def _dense(self, hermitian: Array, count: int) -> tuple[Array, Array]:
-        values, vectors = eigh(hermitian)
+    def _dense(self, matrices: Array, count: int) -> tuple[Array, Array]:
+        values, vectors = eigh((matrices + jnp.conj(jnp.swapaxes(matrices, -1, -2))) / 2)
         index = select(values, count, self.which)
         return (
             jnp.take_along_axis(values, index, axis=-1),
