@@ -259,6 +259,9 @@ def test_the_solver_is_saved_and_loaded_with_the_model(tmp_path):
         (512, 2, "SA", True, True, False),
         (512, 2, "LM", True, False, False),
         (128, 32, "SA", True, False, False),
+        (64, 2, "SA", False, False, False),
+        (96, 2, "SA", False, False, True),
+        (96, 4, "SA", True, False, False),
     ],
 )
 def test_auto_goes_iterative_only_for_large_matrices_few_pairs_and_eigenvalues_alone(

@@ -27,9 +27,9 @@ SOLVERS = {
 #: The ``which`` values the iterative solver can compute (the ends of the spectrum).
 ITERATIVE_WHICH = ("SA", "LA")
 #: Smallest matrix size at which ``"auto"`` goes iterative, for real and for complex matrices.
-MIN_ITERATIVE_SIZE = {False: 128, True: 96}
+MIN_ITERATIVE_SIZE = {False: 96, True: 96}
 #: ``"auto"`` goes iterative only while the iterated block is at most this fraction of ``n``.
-MAX_BLOCK_FRACTION = 8
+MAX_BLOCK_FRACTION = 16
 
 
 def check_solver(value: Any, owner: str, which: str, num_eig: int | None) -> None:
