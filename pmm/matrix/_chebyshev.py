@@ -22,22 +22,27 @@ Algorithm (Zhou & Saad, J. Comput. Phys. 219 (2006); SIAM J. Matrix Anal. Appl. 
    Lanczos bound of Zhou & Li, Linear Algebra Appl. 435 (2011); it measured 1.3-1.5 times
    :math:`\lambda_{max}` on random and Ising matrices, never below it).
 2. **Filter.** Each cycle applies :math:`T_d((A - c)/e)` to the block, :math:`T_d` the Chebyshev
-   polynomial of degree ``d = DEGREE``, :math:`c \pm e` the interval ``[a, b]`` to damp, where
-   ``a`` is the largest Ritz value in the block. :math:`|T_d| \le 1` on ``[a, b]`` while it grows
-   like :math:`\cosh(d\,\operatorname{arccosh}|x|)` below ``a``, so an eigenvector component
-   with eigenvalue :math:`\lambda < a` is amplified relative to all of ``[a, b]`` by
+   polynomial of degree ``d = DEGREE``, :math:`c \pm e` the interval ``[a, b]`` to damp.
+   :math:`|T_d| \le 1` on ``[a, b]`` while it grows like
+   :math:`\cosh(d\,\operatorname{arccosh}|x|)` below ``a``, so an eigenvector component with
+   eigenvalue :math:`\lambda < a` is amplified relative to all of ``[a, b]`` by
    :math:`T_d((c - \lambda)/e)`: the subspace converges to the lowest ``p`` eigenvectors at the
-   rate the gap :math:`a - \lambda_k` allows, with the square-root acceleration of Krylov methods.
-   The three-term recurrence is scaled (Zhou & Saad 2007, Algorithm 3.2) so that nothing
-   overflows.
+   rate the gap :math:`a - \lambda_k` allows, with the square-root acceleration of Krylov
+   methods. The three-term recurrence is scaled (Zhou & Saad 2007, Algorithm 3.2) so that
+   nothing overflows. The cut ``a`` is the largest Ritz value in the block, but at least
+   ``MIN_CUT`` (1%) of ``b - theta_1`` above the lowest one ``theta_1``: when a cluster of equal
+   levels is wider than the block (the null space of a low-rank matrix), the largest Ritz value
+   lies inside it, and only a cut above it separates the cluster from the levels above
+   (measured: no change on random and Ising matrices; convergence in 4 cycles instead of none on
+   rank-96 Wishart matrices of 192 rows).
 3. **Rayleigh-Ritz.** Orthonormalise the filtered block (QR), diagonalise the ``p x p``
    projection :math:`X^\dagger A X`, rotate the block to its Ritz vectors.
 4. **Convergence, per sample.** A sample has converged when every wanted Ritz pair satisfies
    :math:`\|A x_i - \theta_i x_i\| \le \tau \|A\|`, ``tau = TOLERANCE * sqrt(n) * eps`` of the
    dtype (about the rounding noise of computing that residual, so ten times it is attainable)
    and :math:`\|A\|` estimated by ``max(|theta_1|, |b|)``. A sample whose residual, shrinking
-   at its last cycle's rate, would still miss the tolerance at the cycle cap is given up (so a
-   hopeless sample costs two or three cycles, not the whole cap). Its loop stops when it has
+   at twice its last cycle's rate, would still miss the tolerance at the cycle cap is given up
+   (so a hopeless sample costs two or three cycles, not the whole cap). Its loop stops when it has
    converged or been given up, or after ``max_cycles`` cycles.
 
 A converged pair has an eigenvalue within :math:`\|r\|` of :math:`\theta_i` (within
@@ -76,6 +81,9 @@ WARMUP_BLOCKS = 3
 DEGREE = 12
 #: Residual tolerance in units of ``sqrt(n) * eps * ||A||`` (step 4).
 TOLERANCE = 10.0
+#: The damped interval starts at least this fraction of the spectrum's width above the lowest
+#: Ritz value (step 2).
+MIN_CUT = 0.01
 
 
 class Eigenpairs(NamedTuple):
@@ -147,9 +155,10 @@ def _lowest(matrix: Array, count: int, cycles: int, sign: int) -> Eigenpairs:
         basis = jnp.linalg.qr(filtered)[0]
         values, vectors, residuals = _rayleigh_ritz(basis, operator(basis), count)
         excess = jnp.max(residuals) / tolerance
-        # give up when the last cycle's progress, kept up, misses the tolerance by the cap
+        # give up when even twice the last cycle's progress would miss the tolerance by the cap
+        # (convergence speeds up as the cut a improves; measured up to 2x on random matrices)
         progress = jnp.log(jnp.maximum(state.excess / excess, 1))
-        late = jnp.log(excess) > (cycles - state.cycle - 1) * progress
+        late = jnp.log(excess) > 2 * (cycles - state.cycle - 1) * progress
         hopeless = (state.cycle > 0) & (excess > 1) & late
         return _State(state.cycle + 1, values, vectors, excess, hopeless)
 
@@ -235,7 +244,8 @@ def _filter(
 ) -> Array:
     """``T_d((A - c)/e) block`` damping ``[a, b]`` (``a`` the block's largest Ritz value, ``b =
     upper``), scaled to about 1 at the lowest Ritz value; the recurrence of Zhou & Saad (2007)."""
-    lowest, cut = ritz_values[0], ritz_values[-1]
+    lowest = ritz_values[0]
+    cut = jnp.maximum(ritz_values[-1], lowest + MIN_CUT * (upper - lowest))
     floor = jnp.finfo(ritz_values.dtype).eps * jnp.maximum(jnp.abs(upper), jnp.abs(lowest))
     half_width = jnp.maximum((upper - cut) / 2, floor + jnp.finfo(ritz_values.dtype).tiny)
     center = cut + half_width
