@@ -23,6 +23,7 @@ SUITES = {
     "graph": ("benchmarks.bench_graph", "g"),
     "sequence": ("benchmarks.bench_sequence", "hi"),
     "conv": ("benchmarks.bench_conv", "j"),
+    "eigensolver": ("benchmarks.bench_eigensolver", "klm"),
 }
 LETTERS = {letter: suite for suite, (_, letters) in SUITES.items() for letter in letters}
 
@@ -44,8 +45,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_suite(suite: str, quick: bool, output: str) -> list[Row] | str:
-    """The suite's rows (or, for ``scaling``, its markdown section with charts written)."""
+def run_suite(suite: str, quick: bool, output: str) -> list[Row] | str | tuple[list[Row], str]:
+    """The suite's rows, or its markdown section with charts written (``scaling``), or both
+    (suites whose module sets ``WRITES_CHARTS``)."""
     module_name, _ = SUITES[suite]
     try:
         module = importlib.import_module(module_name)
@@ -53,7 +55,7 @@ def run_suite(suite: str, quick: bool, output: str) -> list[Row] | str:
         if error.name != module_name:
             raise
         raise Unavailable(f"{module_name} is not written yet") from None
-    if suite == "scaling":
+    if suite == "scaling" or getattr(module, "WRITES_CHARTS", False):
         return module.run(quick=quick, directory=output)
     return module.run(quick=quick)
 
@@ -75,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         except Unavailable as reason:
             skipped.append(f"{suite} (case {SUITES[suite][1]}): {reason}")
             continue
+        if isinstance(result, tuple):
+            result, section = result
+            sections.append(section)
         if isinstance(result, str):
             sections.append(result)
         else:

@@ -5,6 +5,7 @@ that every case runs at tiny sizes and reports a positive median for every conte
 """
 
 import math
+import os
 from collections.abc import Callable
 
 import pytest
@@ -118,6 +119,9 @@ def test_quick_run_reports_a_positive_median_for_every_contender(suite: str, tmp
         rows = cli.run_suite(suite, quick=True, output=str(tmp_path))
     except Unavailable as reason:
         pytest.skip(str(reason))
+    if isinstance(rows, tuple):  # rows and a markdown section with charts
+        rows, section = rows
+        assert all(f"({name})" in section for name in os.listdir(tmp_path))
     assert isinstance(rows, list) and rows
     for row in rows:
         assert all(math.isfinite(s) and s > 0 for s in row.medians.values()), row

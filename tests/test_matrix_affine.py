@@ -123,3 +123,21 @@ def test_complex_features_are_a_shape_error(key):
     params, state = layer.init(key, (2,))
     with pytest.raises(pmm.ShapeError, match=r"real features.*complex64\[4, 2\]"):
         layer(params, jnp.ones((4, 2), jnp.complex64), False, state, None)
+
+
+@pytest.mark.parametrize(
+    ("layer", "fields"),
+    [
+        (AffineHermitianMatrix(2**31), "field 'matrix_size' \\(2147483648\\)"),
+        (LowRankAffineHermitianMatrix(2**40, rank=2**30), "field 'matrix_size'.*field 'rank'"),
+    ],
+)
+def test_params_no_machine_can_hold_are_refused_naming_the_fields(layer, fields, key):
+    # eval_shape: were the check missing, nothing would be allocated and the test fails cleanly
+    with pytest.raises(ValueError, match=f"no machine can hold; lower {fields}"):
+        jax.eval_shape(lambda: layer.init(key, (1,)))
+
+
+def test_low_rank_refuses_a_rank_above_the_matrix_size():
+    with pytest.raises(ValueError, match=r"field 'rank' .* is 5, above matrix_size=3.*rank <= 3"):
+        LowRankAffineHermitianMatrix(matrix_size=3, rank=5)

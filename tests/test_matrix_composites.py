@@ -1,5 +1,7 @@
 """AEPMM and AOPMM: Sequentials of the primitives, with the usual hyperparameters."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -19,9 +21,10 @@ from pmm.matrix import (
 )
 
 
-def test_aepmm_is_the_sequential_of_its_primitives(key):
-    model = AEPMM(matrix_size=4, num_eig=2, which="LA", smoothing=0.1)
-    expected = AffineHermitianMatrix(4, smoothing=0.1) >> Eigenvalues(2, "LA")
+@pytest.mark.parametrize("solver", ["dense", "iterative"])
+def test_aepmm_is_the_sequential_of_its_primitives(solver, key):
+    model = AEPMM(matrix_size=4, num_eig=2, which="LA", smoothing=0.1, solver=solver)
+    expected = AffineHermitianMatrix(4, smoothing=0.1) >> Eigenvalues(2, "LA", solver)
     assert model.built == expected
     params, state = model.init(key, (3,))
     x = jax.random.normal(key, (6, 3))
@@ -39,7 +42,7 @@ def test_aepmm_is_the_sequential_of_its_primitives(key):
 def test_aopmm_chains_matrix_eigenvectors_readout_and_bias(options, readout, length):
     layers = AOPMM(matrix_size=5, num_eig=2, output_size=3, **options).built.layers
     assert len(layers) == length
-    assert layers[1] == Eigenvectors(2, "LM")
+    assert layers[1] == Eigenvectors(2, "LM", "auto")
     assert layers[2] == readout(output_size=3)
 
 
@@ -62,7 +65,8 @@ def test_specs_hold_only_their_hyperparameters_and_share_the_cached_sequential()
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("num_eig", 4), ("which", "XX"), ("output_size", 0), ("smoothing", "a")]
+    ("field", "value"),
+    [("num_eig", 4), ("which", "XX"), ("output_size", 0), ("smoothing", "a"), ("solver", "eigh")],
 )
 def test_bad_hyperparameters_fail_naming_the_field(field, value):
     with pytest.raises(ValueError, match=field):
@@ -86,7 +90,12 @@ def test_aopmm_gradients_match_finite_differences(key, x64):
 
 
 @pytest.mark.parametrize(
-    "model", [AEPMM(matrix_size=3, num_eig=2), AOPMM(matrix_size=3, num_eig=2, output_size=2)]
+    "model",
+    [
+        AEPMM(matrix_size=3, num_eig=2),
+        AEPMM(matrix_size=3, num_eig=2, solver="iterative"),
+        AOPMM(matrix_size=3, num_eig=2, output_size=2),
+    ],
 )
 def test_an_ensemble_over_stacked_params_equals_each_member(model):
     members = [model.init(key, (2,)) for key in jax.random.split(jax.random.key(0), 3)]
@@ -97,3 +106,39 @@ def test_an_ensemble_over_stacked_params_equals_each_member(model):
     outputs, _ = ensemble(stacked, x, False, state, None)
     for output, (params, _) in zip(outputs, members, strict=True):
         np.testing.assert_allclose(output, model(params, x, False, state)[0], rtol=1e-5, atol=1e-6)
+
+
+def test_aopmm_which_defaults_to_largest_magnitude_without_smoothing_and_lowest_with_it():
+    assert AOPMM(matrix_size=4).selection == "LM"
+    assert AOPMM(matrix_size=4, smoothing=0.5).built.layers[1] == Eigenvectors(1, "SA")
+
+
+def test_aopmm_default_which_follows_smoothing_through_dataclasses_replace():
+    assert dataclasses.replace(AOPMM(matrix_size=4), smoothing=0.5).selection == "SA"
+
+
+def test_aopmm_warns_naming_which_when_a_magnitude_selection_meets_smoothing():
+    message = r"field 'which' of AffineObservablePMM is 'LM'.*smoothing=0.5"
+    with pytest.warns(UserWarning, match=message):
+        AOPMM(matrix_size=4, which="LM", smoothing=0.5)
+
+
+@pytest.mark.parametrize("options", [{}, {"smoothing": 0.5}, {"which": "LA", "smoothing": 0.5}])
+def test_aopmm_with_default_which_round_trips_through_repr_and_files(options, key, tmp_path):
+    model = AOPMM(matrix_size=4, output_size=2, **options)
+    assert eval(repr(model), vars(pmm.matrix)) == model
+    params, state = model.init(key, (3,))
+    pmm.save(tmp_path / "aopmm.pmm", model, params, state)
+    loaded, _, _ = pmm.load(tmp_path / "aopmm.pmm")
+    assert loaded == model and loaded.which == model.which
+
+
+def test_aepmm_with_num_eig_none_gives_every_eigenvalue(key):
+    model = AEPMM(matrix_size=5, num_eig=None)
+    params, _ = model.init(key, (2,))
+    x = jax.random.normal(key, (3, 2))
+    assert model.output_shape((2,)) == (5,)
+    matrices, _ = model.built.layers[0](params[0], x)
+    np.testing.assert_allclose(
+        model(params, x)[0], np.linalg.eigvalsh(np.asarray(matrices)), rtol=1e-5, atol=1e-6
+    )

@@ -127,3 +127,29 @@ def test_eigenvalue_gradients_at_a_rounding_level_degeneracy_in_complex64():
     projector = basis[:, :2] @ basis[:, :2].conj().T
     # jax.grad of a real function of a complex input is the conjugate of d/dM
     np.testing.assert_allclose(group[0], projector.conj(), atol=1e-5)
+
+
+def test_num_eig_none_selects_every_eigenpair_in_the_order_of_which():
+    matrices = jnp.diag(jnp.array([-5.0, -1.0, 0.5, 3.0]))[None].astype(jnp.complex64)
+    assert Eigenvalues(None, "LM").output_shape((4, 4)) == (4,)
+    assert Eigenvalues(None, "LM")({}, matrices)[0].tolist() == [[0.5, -1.0, 3.0, -5.0]]
+    assert Eigensystem(None).output_shape((4, 4)) == ((4,), (4, 4))
+
+
+@pytest.mark.parametrize("num_eig", [0, 1.5, "all"])
+def test_bad_num_eig_names_the_field_and_mentions_none(num_eig):
+    with pytest.raises(ValueError, match="field 'num_eig'"):
+        Eigenvalues(num_eig)
+
+
+def test_unknown_solver_names_the_field_and_the_valid_values():
+    with pytest.raises(ValueError, match=r"field 'solver'.*'auto', 'dense', 'iterative'"):
+        Eigenvalues(1, solver="lapack")
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"), [({"which": "LM"}, "which='LM'"), ({"num_eig": None}, "num_eig=None")]
+)
+def test_iterative_solver_refuses_what_it_cannot_compute(options, problem):
+    with pytest.raises(ValueError, match=f"field 'solver'.*{problem}"):
+        Eigensystem(**{"num_eig": 2, "solver": "iterative", **options})

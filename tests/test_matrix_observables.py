@@ -84,3 +84,9 @@ def test_gradients_match_finite_differences(layer_class, key, x64):
 
     vectors = jnp.asarray(states(2, n=4))
     check_grads(jax.jit(loss), (params, vectors), order=1, modes=["rev"], eps=1e-6)
+
+
+def test_observables_no_machine_can_hold_are_refused_naming_the_fields(key):
+    layer = ExpectationValueSum(output_size=2**40, num_observables=2**20)
+    with pytest.raises(ValueError, match=r"lower field 'output_size' \(1099511627776\), field"):
+        jax.eval_shape(lambda: layer.init(key, (2**10, 2)))

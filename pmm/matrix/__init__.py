@@ -8,7 +8,9 @@ Primitives, chained with ``>>``:
 
 - ``AffineHermitianMatrix``, ``LowRankAffineHermitianMatrix``: ``(batch, p)`` to ``(batch, n, n)``
 - ``Eigenvalues``, ``Eigenvectors``, ``Eigensystem``: ``(batch, n, n)`` to ``(batch, k)`` /
-  ``(batch, n, k)`` / both, selected by ``which`` (see ``pmm.matrix.eigen``)
+  ``(batch, n, k)`` / both, selected by ``which`` (see ``pmm.matrix.eigen``), computed by the
+  ``solver`` of ``SOLVERS`` (dense LAPACK ``eigh``, or iterative for the extremal pairs of
+  large matrices)
 - ``ExpectationValueSum``, ``TransitionAmplitudeSum``: ``(batch, n, r)`` to ``(batch, q)``
 
 Models: ``AffineEigenvaluePMM`` (``AEPMM``) and ``AffineObservablePMM`` (``AOPMM``).
@@ -22,6 +24,7 @@ Examples
 (3, 1)
 """
 
+from pmm.matrix._solvers import SOLVERS
 from pmm.matrix.affine import AffineHermitianMatrix
 from pmm.matrix.composites import AEPMM, AOPMM, AffineEigenvaluePMM, AffineObservablePMM
 from pmm.matrix.eigen import WHICH, Eigensystem, Eigenvalues, Eigenvectors
@@ -31,6 +34,7 @@ from pmm.matrix.observables import ExpectationValueSum, TransitionAmplitudeSum
 __all__ = [
     "AEPMM",
     "AOPMM",
+    "SOLVERS",
     "WHICH",
     "AffineEigenvaluePMM",
     "AffineHermitianMatrix",

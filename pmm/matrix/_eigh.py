@@ -41,13 +41,25 @@ def eigh(matrices: Inexact[Array, "*lead n n"]) -> tuple[Real[Array, "*lead n"],
 def _eigh_jvp(primals: tuple[Array], tangents: tuple[Array]) -> tuple[tuple, tuple]:
     (matrices,), (tangent,) = primals, tangents
     values, vectors = eigh(matrices)
-    n = values.shape[-1]
+    projected = jnp.conj(jnp.swapaxes(vectors, -1, -2)) @ tangent @ vectors
+    return (values, vectors), perturbation(values, vectors, projected)
+
+
+def perturbation(
+    values: Real[Array, "*lead k"], vectors: Inexact[Array, "*lead n k"], projected: Array
+) -> tuple[Real[Array, "*lead k"], Inexact[Array, "*lead n k"]]:
+    r"""First-order change ``(dw, dV)`` of eigenpairs ``(values, vectors)`` of ``A`` under ``dA``,
+    given ``projected = V^dagger dA V``.
+
+    The module's formulas with ``V`` the ``k`` given eigenvector columns. With all ``n`` columns
+    they are the exact derivative; with fewer, ``dV`` keeps only its component in the span of the
+    given columns (the sum over ``i`` runs over them), and ``dw`` stays exact.
+    """
+    size = vectors.shape[-2]
     gaps = values[..., None, :] - values[..., :, None]
     scale = jnp.max(jnp.abs(values), axis=-1, keepdims=True)[..., None]
-    distinct = jnp.abs(gaps) > n * jnp.finfo(values.dtype).eps * scale
+    distinct = jnp.abs(gaps) > size * jnp.finfo(values.dtype).eps * scale
     inverse_gaps = jnp.where(distinct, 1 / jnp.where(distinct, gaps, 1), 0)
-    adjoint = jnp.conj(jnp.swapaxes(vectors, -1, -2))
-    rotated = adjoint @ tangent @ vectors
-    values_dot = jnp.real(jnp.diagonal(rotated, axis1=-2, axis2=-1))
-    vectors_dot = vectors @ (inverse_gaps.astype(rotated.dtype) * rotated)
-    return (values, vectors), (values_dot.astype(values.dtype), vectors_dot)
+    values_dot = jnp.real(jnp.diagonal(projected, axis1=-2, axis2=-1))
+    vectors_dot = vectors @ (inverse_gaps.astype(projected.dtype) * projected)
+    return values_dot.astype(values.dtype), vectors_dot

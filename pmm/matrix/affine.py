@@ -17,8 +17,8 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Real
 
-from pmm._dtypes import check_x64
-from pmm._validation import array_shape, check_bool, check_int, check_number
+from pmm._dtypes import check_x64, real_dtype
+from pmm._validation import array_shape, check_array_size, check_bool, check_int, check_number
 from pmm.errors import ShapeError
 from pmm.matrix._hermitian import complex_dtype, hermitian, raw_normal
 from pmm.module import Module
@@ -73,6 +73,7 @@ class AffineHermitianMatrix(Module):
         check_x64(self.dtype, repr(self))
         count = feature_count(input_shape, repr(self)) + self.bias_term
         shape = (count, self.matrix_size, self.matrix_size)
+        check_parameter_size(self, "matrices", shape, count, ("matrix_size",))
         return {"matrices": raw_normal(rng, shape, self.dtype, self.init_magnitude)}, ()
 
     def apply(
@@ -99,6 +100,21 @@ def check_affine_fields(layer: Any) -> None:
     check_number(layer.smoothing, "smoothing", owner, math.isfinite, "a finite real number")
     check_init_magnitude(layer.init_magnitude, owner)
     object.__setattr__(layer, "dtype", complex_dtype(layer.dtype, owner))
+
+
+def check_parameter_size(
+    layer: Any, name: str, shape: tuple[int, ...], matrices: int, fields: tuple[str, ...]
+) -> None:
+    """Refuse (``ValueError``) a parameter ``name`` of ``shape`` that no machine could hold, naming
+    the ``fields`` that size it and the number of ``matrices`` (input features, plus one with a
+    bias term)."""
+    named = ", ".join(f"field {field!r} ({getattr(layer, field)})" for field in fields)
+    check_array_size(
+        shape,
+        real_dtype(layer.dtype),
+        f"{type(layer).__name__}'s params[{name!r}]",
+        f"{named} or the number of input features (giving {matrices} matrices)",
+    )
 
 
 def check_init_magnitude(value: Any, owner: str) -> None:

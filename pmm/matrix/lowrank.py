@@ -16,7 +16,12 @@ from jaxtyping import Array, Complex, Real
 
 from pmm._dtypes import check_x64, real_dtype
 from pmm._validation import check_int
-from pmm.matrix.affine import affine_matrix, check_affine_fields, feature_count
+from pmm.matrix.affine import (
+    affine_matrix,
+    check_affine_fields,
+    check_parameter_size,
+    feature_count,
+)
 from pmm.module import Module
 from pmm.typing import DataShape, DictParams, State
 
@@ -53,13 +58,21 @@ class LowRankAffineHermitianMatrix(Module):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        owner = type(self).__name__
         check_affine_fields(self)
-        check_int(self.rank, "rank", type(self).__name__, minimum=1)
+        check_int(self.rank, "rank", owner, minimum=1)
+        if self.rank > self.matrix_size:
+            raise ValueError(
+                f"field 'rank' of {owner} is {self.rank}, above matrix_size={self.matrix_size} (an "
+                f"n x n matrix has rank at most n); give rank <= {self.matrix_size}, or use "
+                "AffineHermitianMatrix for full-rank matrices"
+            )
 
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
         count = feature_count(input_shape, repr(self)) + self.bias_term
         shape = (count, self.matrix_size, self.rank)
+        check_parameter_size(self, "vectors_real", shape, count, ("matrix_size", "rank"))
         dtype = real_dtype(self.dtype)
         keys = jax.random.split(rng, 3)
         scale = self.init_magnitude / self.rank**0.5

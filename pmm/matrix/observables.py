@@ -18,8 +18,8 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Inexact, Real
 
-from pmm._dtypes import check_x64
-from pmm._validation import array_shape, check_bool, check_int
+from pmm._dtypes import check_x64, real_dtype
+from pmm._validation import array_shape, check_array_size, check_bool, check_int
 from pmm.errors import ShapeError
 from pmm.matrix._eigh import eigh
 from pmm.matrix._hermitian import complex_dtype, hermitian, raw_normal
@@ -50,6 +50,13 @@ class _ObservableSum(Module):
         check_x64(self.dtype, repr(self))
         size = self._vector_size(input_shape)
         shape = (self.output_size, self.num_observables, size, size)
+        check_array_size(
+            shape,
+            real_dtype(self.dtype),
+            f"{type(self).__name__}'s params['observables']",
+            f"field 'output_size' ({self.output_size}), field 'num_observables' "
+            f"({self.num_observables}) or the state size n ({size}) of input_shape (n, r)",
+        )
         return {"observables": raw_normal(rng, shape, self.dtype, self.init_magnitude)}, ()
 
     def apply(
