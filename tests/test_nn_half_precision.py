@@ -25,6 +25,14 @@ LAYERS = [
     pytest.param(
         lambda dtype: nn.ConvTranspose(3, (2,), strides=2, dtype=dtype), (4, 2), id="ConvTranspose"
     ),
+    pytest.param(lambda dtype: nn.GroupNorm(groups=2, dtype=dtype), (3, 4), id="GroupNorm"),
+    pytest.param(lambda dtype: nn.RMSNorm(dtype=dtype), (4,), id="RMSNorm"),
+    pytest.param(lambda dtype: nn.PReLU(dtype=dtype), (4,), id="PReLU"),
+    pytest.param(
+        lambda dtype: nn.MultiHeadAttention(num_heads=2, dtype=dtype), (5, 4), id="Attention"
+    ),
+    pytest.param(lambda dtype: nn.Scan(nn.GRUCell(3, dtype=dtype)), (5, 4), id="GRU"),
+    pytest.param(lambda dtype: nn.Scan(nn.LSTMCell(3, dtype=dtype)), (5, 4), id="LSTM"),
 ]
 
 #: How close a half-precision result must be to the float32 one (relative to its scale).
@@ -59,10 +67,20 @@ def test_half_precision_output_is_the_float32_output_to_its_precision(
     params, state = half.init(key, input_shape)  # state, if any, is float32 already
     full_params = jax.tree.map(lambda leaf: leaf.astype(jnp.float32), params)
     data = _data(input_shape, dtype)
-    output = half(params, data, True, state, None)[0].astype(jnp.float32)
+    output = half(params, data, True, state, None)[0]
+    assert output.dtype == jnp.dtype(dtype)
+    output = output.astype(jnp.float32)
     expected = full(full_params, data.astype(jnp.float32), True, state, None)[0]
     scale = float(jnp.abs(expected).max())
     np.testing.assert_allclose(output, expected, atol=TOLERANCE[dtype] * scale)
+
+
+@pytest.mark.parametrize(("make", "input_shape"), LAYERS)
+def test_each_half_precision_layer_computes_float32_data_in_its_own_dtype(make, input_shape, key):
+    layer = make("bfloat16")
+    params, state = layer.init(key, input_shape)
+    output = layer(params, _data(input_shape), True, state, None)[0]
+    assert output.dtype == jnp.bfloat16
 
 
 @pytest.mark.parametrize("dtype", HALF)

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pmm._dtypes import canonical_real_dtype, check_x64
+from pmm._dtypes import canonical_real_dtype, check_x64, compute_dtype
 from pmm._validation import array_shape, check_bool, check_int, check_number, feature_size
 from pmm.errors import RngError, ShapeError
 from pmm.module import Module
@@ -140,6 +140,8 @@ class MultiHeadAttention(Module):
     ) -> tuple[AnyData, State]:
         self._sizes(shape_of(data, typed=True))
         queries, sources, mask = _split(data)
+        dtype = compute_dtype(queries, self.dtype)
+        queries, sources = queries.astype(dtype), sources.astype(dtype)
         dropout = training and self.dropout_rate > 0
         if dropout and rng is None:
             raise RngError(

@@ -16,8 +16,7 @@ from pmm._dtypes import canonical_dtype, check_x64
 from pmm._validation import array_shape, check_bool, check_int, check_number, feature_size
 from pmm.errors import ShapeError
 from pmm.module import Module
-from pmm.nn._scale_and_bias import scale_and_bias, scaled_and_shifted
-from pmm.nn.normalization import _moments
+from pmm.nn._normalize import affine, moments, scale_and_bias, statistics_view
 from pmm.typing import DataShape, DictParams, State
 
 
@@ -68,11 +67,13 @@ class GroupNorm(Module):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size *spatial channels"], State]:
-        grouped = data.reshape(*data.shape[:-1], self.groups, data.shape[-1] // self.groups)
+        values = statistics_view(data, self.dtype)
+        grouped = values.reshape(*data.shape[:-1], self.groups, data.shape[-1] // self.groups)
         spatial_and_channels = (*range(1, data.ndim - 1), -1)
-        mean, var = _moments(grouped, spatial_and_channels)
+        mean, var = moments(grouped, spatial_and_channels)
         normalised = ((grouped - mean) / jnp.sqrt(var + self.epsilon)).reshape(data.shape)
-        return scaled_and_shifted(normalised, params), state
+        scale, bias = params.get("scale"), params.get("bias")
+        return affine(normalised, scale, bias, data, self.dtype), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         self._channels(input_shape)

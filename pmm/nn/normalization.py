@@ -18,36 +18,12 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
-from pmm._dtypes import canonical_dtype, check_x64, compute_dtype, real_dtype, statistics_dtype
+from pmm._dtypes import canonical_dtype, check_x64, real_dtype, statistics_dtype
 from pmm._validation import array_shape, check_array_size, check_bool, check_number, feature_size
 from pmm.errors import ShapeError
 from pmm.module import Module
+from pmm.nn._normalize import affine, moments, statistics_view
 from pmm.typing import DataShape, DictParams, DictState, State
-
-
-def _moments(data: Array, axes: tuple[int, ...]) -> tuple[Array, Array]:
-    """Mean and (real, biased) variance of ``data`` over ``axes``, keeping those axes."""
-    mean = jnp.mean(data, axis=axes, keepdims=True)
-    centred = data - mean
-    return mean, jnp.mean(jnp.real(centred * jnp.conj(centred)), axis=axes, keepdims=True)
-
-
-def _statistics_view(data: Array, dtype: str) -> Array:
-    """``data`` in the dtype a normalisation layer of parameter ``dtype`` computes its
-    statistics and the normalisation in: float32 for half-precision layers, else the layer's
-    compute dtype (see ``pmm._dtypes``)."""
-    return data.astype(compute_dtype(data, statistics_dtype(dtype)))
-
-
-def _affine(normalised: Array, scale: Any, offset: Any, data: Array, dtype: str) -> Array:
-    """``normalised * scale + offset`` (each optional: ``None``), returned in the compute dtype
-    of the layer for ``data``."""
-    output = normalised
-    if scale is not None:
-        output = output * scale.astype(output.dtype)
-    if offset is not None:
-        output = output + offset.astype(output.dtype)
-    return output.astype(compute_dtype(data, dtype))
 
 
 def _check_feature_arrays(size: int, dtype: str, owner: str) -> None:
@@ -134,9 +110,9 @@ class BatchNorm(Module):
                 f"non-feature axes, but data {data.dtype}{list(data.shape)} has one value per "
                 "feature (no variance); train with batches of at least 2 samples"
             )
-        values = _statistics_view(data, self.dtype)
+        values = statistics_view(data, self.dtype)
         if training and data.size:  # an empty batch has no statistics: keep the running ones
-            mean, var = _moments(values, tuple(range(data.ndim - 1)))
+            mean, var = moments(values, tuple(range(data.ndim - 1)))
             mean, var = mean.reshape(-1), var.reshape(-1)
             new_state = {
                 name: (self.momentum * state[name] + (1 - self.momentum) * batch).astype(
@@ -147,7 +123,7 @@ class BatchNorm(Module):
         else:
             mean, var, new_state = state["mean"], state["var"], state
         normalised = (values - mean) / jnp.sqrt(var + self.epsilon)
-        output = _affine(normalised, params["scale"], params["offset"], data, self.dtype)
+        output = affine(normalised, params["scale"], params["offset"], data, self.dtype)
         return output, new_state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
@@ -202,11 +178,11 @@ class LayerNorm(Module):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size *rest features"], State]:
-        values = _statistics_view(data, self.dtype)
-        mean, var = _moments(values, (-1,))
+        values = statistics_view(data, self.dtype)
+        mean, var = moments(values, (-1,))
         normalised = (values - mean) / jnp.sqrt(var + self.epsilon)
         scale, bias = params.get("scale"), params.get("bias")
-        return _affine(normalised, scale, bias, data, self.dtype), state
+        return affine(normalised, scale, bias, data, self.dtype), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         feature_size(input_shape, "LayerNorm")

@@ -12,7 +12,7 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from pmm._dtypes import canonical_real_dtype, check_x64
+from pmm._dtypes import canonical_real_dtype, check_x64, compute_dtype
 from pmm._validation import array_shape, check_bool, check_number, feature_size
 from pmm.module import Module
 from pmm.typing import DataShape, DictParams, State
@@ -61,7 +61,8 @@ class PReLU(Module):
         state: State,
         rng: Any,
     ) -> tuple[Float[Array, " batch_size *rest features"], State]:
-        return jnp.where(data >= 0, data, params["slope"] * data), state
+        data = data.astype(compute_dtype(data, self.dtype))
+        return jnp.where(data >= 0, data, params["slope"].astype(data.dtype) * data), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         feature_size(input_shape, "PReLU")

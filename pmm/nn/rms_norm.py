@@ -15,7 +15,7 @@ from jaxtyping import Array, Inexact
 from pmm._dtypes import canonical_dtype, check_x64
 from pmm._validation import array_shape, check_bool, check_number, feature_size
 from pmm.module import Module
-from pmm.nn._scale_and_bias import scale_and_bias, scaled_and_shifted
+from pmm.nn._normalize import affine, scale_and_bias, statistics_view
 from pmm.typing import DataShape, DictParams, State
 
 
@@ -57,8 +57,11 @@ class RMSNorm(Module):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size *rest features"], State]:
-        mean_square = jnp.mean(jnp.real(data * jnp.conj(data)), axis=-1, keepdims=True)
-        return scaled_and_shifted(data / jnp.sqrt(mean_square + self.epsilon), params), state
+        values = statistics_view(data, self.dtype)
+        mean_square = jnp.mean(jnp.real(values * jnp.conj(values)), axis=-1, keepdims=True)
+        normalised = values / jnp.sqrt(mean_square + self.epsilon)
+        scale, bias = params.get("scale"), params.get("bias")
+        return affine(normalised, scale, bias, data, self.dtype), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         feature_size(input_shape, "RMSNorm")

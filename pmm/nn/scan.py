@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from pmm._calls import call_child
+from pmm._dtypes import compute_dtype
 from pmm._validation import array_shape, check_bool
 from pmm.errors import ShapeError, located
 from pmm.module import Module
@@ -88,7 +89,7 @@ class Scan(Module):
     ) -> tuple[AnyData, State]:
         sequence, given = _split(data)
         _, carry_shape, _ = self._step_shape(shape_of(data, typed=True))
-        dtype = jnp.result_type(sequence, *jax.tree.leaves(params))
+        dtype = jnp.result_type(compute_dtype(sequence, self.cell.dtype), *jax.tree.leaves(params))
         batch, time = sequence.shape[:2]
         carry = {
             name: given[name].astype(dtype) if given else jnp.zeros((batch, *shape), dtype)

@@ -14,7 +14,8 @@ from jaxtyping import Array, Inexact
 from pmm._validation import array_shape, check_axis, sample_axis
 from pmm.errors import ShapeError
 from pmm.module import Parameterless
-from pmm.nn.normalization import _check_epsilon, _moments
+from pmm.nn._normalize import moments
+from pmm.nn.normalization import _check_epsilon
 from pmm.typing import DataShape, State
 
 
@@ -62,7 +63,7 @@ class Standardize(Parameterless):
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size ..."], State]:
         axes = self._axes_given() or tuple(range(1, data.ndim))
-        mean, var = _moments(data, axes)
+        mean, var = moments(data, axes)
         return (data - mean) / (var + self.epsilon) ** 0.5, state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
