@@ -166,7 +166,8 @@ class NoisyCell(nn.RecurrentCell):
         return (), ()
 
     def apply(self, params, data, training, state, rng):
-        return {"h": data["h"] + jax.random.uniform(rng, data["x"].shape)}, state
+        noise = jax.random.uniform(rng, data["x"].shape, data["h"].dtype)
+        return {"h": data["h"] + noise}, state
 
 
 def test_each_step_gets_its_own_key_from_the_scan_key():
@@ -177,6 +178,14 @@ def test_each_step_gets_its_own_key_from_the_scan_key():
     np.testing.assert_array_equal(
         output, model((), jnp.zeros((1, 4, 2)), False, (), jax.random.key(0))[0]
     )
+
+
+def test_a_cell_without_a_dtype_field_runs_in_the_dtype_of_the_data():
+    """Regression: Scan read ``cell.dtype``, which a user's own cell need not have."""
+    output, _ = nn.Scan(NoisyCell())(
+        (), jnp.zeros((1, 3, 2), jnp.float16), False, (), jax.random.key(0)
+    )
+    assert output.dtype == jnp.float16
 
 
 class CountingCell(nn.RecurrentCell):

@@ -89,7 +89,7 @@ class Scan(Module):
     ) -> tuple[AnyData, State]:
         sequence, given = _split(data)
         _, carry_shape, _ = self._step_shape(shape_of(data, typed=True))
-        dtype = jnp.result_type(compute_dtype(sequence, self.cell.dtype), *jax.tree.leaves(params))
+        dtype = jnp.result_type(self._step_dtype(sequence), *jax.tree.leaves(params))
         batch, time = sequence.shape[:2]
         carry = {
             name: given[name].astype(dtype) if given else jnp.zeros((batch, *shape), dtype)
@@ -106,6 +106,12 @@ class Scan(Module):
         steps = jnp.swapaxes(sequence, 0, 1)
         carry, outputs = jax.lax.scan(step, carry, (steps, keys), reverse=self.reverse)
         return (jnp.swapaxes(outputs, 0, 1) if self.return_sequences else carry["h"]), state
+
+    def _step_dtype(self, sequence: jax.Array) -> Any:
+        """The dtype the steps compute in: a half-precision cell's own dtype, else JAX's
+        promotion of the data's; a cell written without a ``dtype`` field follows the data."""
+        cell_dtype = getattr(self.cell, "dtype", None)
+        return sequence.dtype if cell_dtype is None else compute_dtype(sequence, cell_dtype)
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         _, carry, time = self._step_shape(input_shape)
