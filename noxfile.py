@@ -34,9 +34,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build and check the documentation site into docs/_build/html."""
-    session.install("-e", ".[docs]")
+    """Build and check the documentation site into docs/_build/html, then run what the site
+    shows: every docstring example, every code block of every page, and the check that the API
+    reference lists every public name with its docstring."""
+    session.install("-e", ".[test,docs]")
     build_docs(session)
+    session.run("pytest", "-q", "pmm", "tests/test_docs_site.py", "tests/test_docs_examples.py")
 
 
 @nox.session
