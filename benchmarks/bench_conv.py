@@ -19,15 +19,15 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
 
 import pmm
 from benchmarks.bench_step import (
-    LEARNING_RATE,
     STEP_TARGET,
     Library,
     available,
-    mse,
+    equinox_trained,
+    flax_nnx_trained,
+    hand_written_library,
     pmm_library,
     stepper,
 )
@@ -79,10 +79,9 @@ def pmm_cnn(size: Size) -> Library:
 
 def raw_cnn(size: Size) -> Library:
     """The same CNN and step written by hand in JAX + optax."""
-    optimizer = optax.adam(LEARNING_RATE)
     first, second = size.widths
 
-    def init(key: jax.Array) -> Any:
+    def init_params(key: jax.Array) -> Any:
         keys = jax.random.split(key, 3)
         shapes = {"conv1": (3, 3, 1, first), "conv2": (3, 3, first, second)}
         params = {
@@ -96,7 +95,7 @@ def raw_cnn(size: Size) -> Library:
             "weight": jax.random.normal(keys[2], (size.flat, size.classes)) / jnp.sqrt(size.flat),
             "bias": jnp.zeros(size.classes),
         }
-        return params, optimizer.init(params)
+        return params
 
     def block(layer: dict[str, jax.Array], x: jax.Array) -> jax.Array:
         x = jax.lax.conv_general_dilated(
@@ -110,16 +109,7 @@ def raw_cnn(size: Size) -> Library:
         x = x.reshape(x.shape[0], -1)
         return x @ params["dense"]["weight"] + params["dense"]["bias"]
 
-    def fresh_step() -> Any:
-        def step(carry: Any, x: jax.Array, y: jax.Array) -> tuple[Any, jax.Array]:
-            params, opt_state = carry
-            loss, grads = jax.value_and_grad(lambda p: mse(forward(p, x), y))(params)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), loss
-
-        return jax.jit(step)
-
-    return Library(init, fresh_step)
+    return hand_written_library(init_params, forward)
 
 
 def flax_nnx_cnn(size: Size) -> Library:
@@ -139,37 +129,20 @@ def flax_nnx_cnn(size: Size) -> Library:
             x = nnx.max_pool(nnx.relu(self.conv2(x)), (2, 2), (2, 2))
             return self.dense(x.reshape(x.shape[0], -1))
 
-    def init(key: jax.Array) -> Any:
-        model = CNN(nnx.Rngs(key))
-        return model, nnx.Optimizer(model, optax.adam(LEARNING_RATE), wrt=nnx.Param)
-
-    def fresh_step() -> Any:
-        @nnx.jit
-        def train(model: CNN, optimizer: nnx.Optimizer, x: jax.Array, y: jax.Array) -> jax.Array:
-            loss, grads = nnx.value_and_grad(lambda m: mse(m(x), y))(model)
-            optimizer.update(model, grads)
-            return loss
-
-        def step(carry: Any, x: jax.Array, y: jax.Array) -> tuple[Any, jax.Array]:
-            model, optimizer = carry  # updated in place by the nnx.jit step
-            return carry, train(model, optimizer, x, y)
-
-        return step
-
-    return Library(init, fresh_step)
+    return flax_nnx_trained(CNN)
 
 
 def equinox_cnn(size: Size) -> Library:
     """The CNN of ``eqx.nn`` layers on one channels-first sample, vmapped over the batch."""
     import equinox as eqx
 
-    optimizer = optax.adam(LEARNING_RATE)
     first, second = size.widths
 
-    def init(key: jax.Array) -> Any:
+    def build(key: jax.Array) -> Any:
         keys = jax.random.split(key, 3)
-        model = eqx.nn.Sequential(
+        return eqx.nn.Sequential(
             [
+                eqx.nn.Lambda(lambda x: jnp.moveaxis(x, -1, 0)),  # channels first, as Equinox's
                 eqx.nn.Conv2d(1, first, 3, padding="SAME", key=keys[0]),
                 eqx.nn.Lambda(jax.nn.relu),
                 eqx.nn.MaxPool2d(2, 2),
@@ -180,22 +153,8 @@ def equinox_cnn(size: Size) -> Library:
                 eqx.nn.Linear(size.flat, size.classes, key=keys[2]),
             ]
         )
-        return model, optimizer.init(eqx.filter(model, eqx.is_array))
 
-    def fresh_step() -> Any:
-        @eqx.filter_jit
-        def step(carry: Any, x: jax.Array, y: jax.Array) -> tuple[Any, jax.Array]:
-            model, opt_state = carry
-            channels_first = jnp.moveaxis(x, -1, 1)
-            loss_fn = eqx.filter_value_and_grad(lambda m: mse(jax.vmap(m)(channels_first), y))
-            loss, grads = loss_fn(model)
-            params = eqx.filter(model, eqx.is_array)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            return (eqx.apply_updates(model, updates), opt_state), loss
-
-        return step
-
-    return Library(init, fresh_step)
+    return equinox_trained(build)
 
 
 LIBRARIES = {"pmm": pmm_cnn, "raw": raw_cnn, "flax_nnx": flax_nnx_cnn, "equinox": equinox_cnn}

@@ -23,16 +23,15 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
 
 import pmm
 from benchmarks.bench_step import (
-    LEARNING_RATE,
     STEP_TARGET,
     Library,
     available,
+    equinox_trained,
+    flax_nnx_trained,
     hand_written_library,
-    mse,
     pmm_library,
     stepper,
 )
@@ -130,7 +129,7 @@ def flax_transformer(shape: Shape) -> Library:
             x = x + self.attention(self.norm1(x))
             return x + self.down(nnx.gelu(self.up(self.norm2(x))))
 
-    return _flax_library(Block)
+    return flax_nnx_trained(Block)
 
 
 def equinox_transformer(shape: Shape) -> Library:
@@ -161,7 +160,7 @@ def equinox_transformer(shape: Shape) -> Library:
             h = jax.vmap(self.norm2)(x)
             return x + jax.vmap(lambda row: self.down(jax.nn.gelu(self.up(row))))(h)
 
-    return _equinox_library(Block)
+    return equinox_trained(Block)
 
 
 def pmm_gru(shape: Shape) -> Library:
@@ -207,7 +206,7 @@ def flax_gru(shape: Shape) -> Library:
         def __call__(self, x: jax.Array) -> jax.Array:
             return self.rnn(x)
 
-    return _flax_library(GRU)
+    return flax_nnx_trained(GRU)
 
 
 def equinox_gru(shape: Shape) -> Library:
@@ -227,54 +226,7 @@ def equinox_gru(shape: Shape) -> Library:
 
             return jax.lax.scan(step, jnp.zeros((shape.width,)), xs)[1]
 
-    return _equinox_library(GRU)
-
-
-def _flax_library(model_class: Any) -> Library:
-    """An NNX model class trained with an ``nnx.jit`` step and ``nnx.Optimizer``."""
-    from flax import nnx
-
-    def init(key: jax.Array) -> Any:
-        model = model_class(nnx.Rngs(key))
-        return model, nnx.Optimizer(model, optax.adam(LEARNING_RATE), wrt=nnx.Param)
-
-    def fresh_step() -> Callable:
-        @nnx.jit
-        def train(model: Any, optimizer: Any, x: jax.Array, y: jax.Array) -> jax.Array:
-            loss, grads = nnx.value_and_grad(lambda m: mse(m(x), y))(model)
-            optimizer.update(model, grads)
-            return loss
-
-        def step(carry: Any, x: jax.Array, y: jax.Array) -> tuple[Any, jax.Array]:
-            return carry, train(*carry, x, y)  # the model and optimizer are updated in place
-
-        return step
-
-    return Library(init, fresh_step)
-
-
-def _equinox_library(model_class: Any) -> Library:
-    """An Equinox model class (called per sequence, vmapped over the batch) with an
-    ``eqx.filter_jit`` step."""
-    import equinox as eqx
-
-    optimizer = optax.adam(LEARNING_RATE)
-
-    def init(key: jax.Array) -> Any:
-        model = model_class(key)
-        return model, optimizer.init(eqx.filter(model, eqx.is_array))
-
-    def fresh_step() -> Callable:
-        @eqx.filter_jit
-        def step(carry: Any, x: jax.Array, y: jax.Array) -> tuple[Any, jax.Array]:
-            model, opt_state = carry
-            loss, grads = eqx.filter_value_and_grad(lambda m: mse(jax.vmap(m)(x), y))(model)
-            updates, opt_state = optimizer.update(grads, opt_state, eqx.filter(model, eqx.is_array))
-            return (eqx.apply_updates(model, updates), opt_state), loss
-
-        return step
-
-    return Library(init, fresh_step)
+    return equinox_trained(GRU)
 
 
 #: Case letter -> (title, the shape key, the contenders' builders).

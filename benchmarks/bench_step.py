@@ -141,6 +141,54 @@ def hand_written_library(
     return Library(init, fresh_step)
 
 
+def flax_nnx_trained(model_class: Any) -> Library:
+    """An NNX model class (built by ``model_class(rngs)``) trained with an ``nnx.jit`` step and
+    ``nnx.Optimizer``: the pattern the Flax documentation shows."""
+    from flax import nnx
+
+    def init(key: jax.Array) -> Any:
+        model = model_class(nnx.Rngs(key))
+        return model, nnx.Optimizer(model, optax.adam(LEARNING_RATE), wrt=nnx.Param)
+
+    def fresh_step() -> Step:
+        @nnx.jit
+        def train(model: Any, optimizer: Any, x: jax.Array, y: jax.Array) -> jax.Array:
+            loss, grads = nnx.value_and_grad(lambda m: mse(m(x), y))(model)
+            optimizer.update(model, grads)
+            return loss
+
+        def step(carry: Any, x: jax.Array, y: jax.Array) -> tuple[Any, jax.Array]:
+            return carry, train(*carry, x, y)  # the model and optimizer are updated in place
+
+        return step
+
+    return Library(init, fresh_step)
+
+
+def equinox_trained(build: Callable[[jax.Array], Any]) -> Library:
+    """An Equinox model (``build(key)``, called on one sample and vmapped over the batch)
+    trained with an ``eqx.filter_jit`` step: the pattern the Equinox documentation shows."""
+    import equinox as eqx
+
+    optimizer = optax.adam(LEARNING_RATE)
+
+    def init(key: jax.Array) -> Any:
+        model = build(key)
+        return model, optimizer.init(eqx.filter(model, eqx.is_array))
+
+    def fresh_step() -> Step:
+        @eqx.filter_jit
+        def step(carry: Any, x: jax.Array, y: jax.Array) -> tuple[Any, jax.Array]:
+            model, opt_state = carry
+            loss, grads = eqx.filter_value_and_grad(lambda m: mse(jax.vmap(m)(x), y))(model)
+            updates, opt_state = optimizer.update(grads, opt_state, eqx.filter(model, eqx.is_array))
+            return (eqx.apply_updates(model, updates), opt_state), loss
+
+        return step
+
+    return Library(init, fresh_step)
+
+
 def flax_nnx_library(sizes: Sequence[int]) -> Library:
     """An ``nnx.Module`` MLP trained with an ``nnx.jit`` step and ``nnx.Optimizer``."""
     from flax import nnx
@@ -155,50 +203,17 @@ def flax_nnx_library(sizes: Sequence[int]) -> Library:
                 x = nnx.relu(layer(x))
             return self.layers[-1](x)
 
-    def init(key: jax.Array) -> Any:
-        model = MLP(nnx.Rngs(key))
-        return model, nnx.Optimizer(model, optax.adam(LEARNING_RATE), wrt=nnx.Param)
-
-    def fresh_step() -> Step:
-        @nnx.jit
-        def train(model: MLP, optimizer: nnx.Optimizer, x: jax.Array, y: jax.Array) -> jax.Array:
-            loss, grads = nnx.value_and_grad(lambda m: mse(m(x), y))(model)
-            optimizer.update(model, grads)
-            return loss
-
-        def step(carry: Any, x: jax.Array, y: jax.Array) -> tuple[Any, jax.Array]:
-            model, optimizer = carry  # updated in place by the nnx.jit step
-            return carry, train(model, optimizer, x, y)
-
-        return step
-
-    return Library(init, fresh_step)
+    return flax_nnx_trained(MLP)
 
 
 def equinox_library(sizes: Sequence[int]) -> Library:
     """``eqx.nn.MLP`` (per sample, vmapped over the batch) with an ``eqx.filter_jit`` step."""
     import equinox as eqx
 
-    optimizer = optax.adam(LEARNING_RATE)
-
-    def init(key: jax.Array) -> Any:
-        width = sizes[1] if len(sizes) > 2 else sizes[-1]
-        model = eqx.nn.MLP(sizes[0], sizes[-1], width, len(sizes) - 2, key=key)
-        return model, optimizer.init(eqx.filter(model, eqx.is_array))
-
-    def fresh_step() -> Step:
-        @eqx.filter_jit
-        def step(carry: Any, x: jax.Array, y: jax.Array) -> tuple[Any, jax.Array]:
-            model, opt_state = carry
-            loss_fn = eqx.filter_value_and_grad(lambda m: mse(jax.vmap(m)(x), y))
-            loss, grads = loss_fn(model)
-            params = eqx.filter(model, eqx.is_array)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            return (eqx.apply_updates(model, updates), opt_state), loss
-
-        return step
-
-    return Library(init, fresh_step)
+    width = sizes[1] if len(sizes) > 2 else sizes[-1]
+    return equinox_trained(
+        lambda key: eqx.nn.MLP(sizes[0], sizes[-1], width, len(sizes) - 2, key=key)
+    )
 
 
 LIBRARIES: dict[str, Callable[[Sequence[int]], Library]] = {

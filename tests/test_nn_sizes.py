@@ -102,6 +102,8 @@ IMPOSSIBLE = [
     (nn.Bias(), (HUGE, 4), "input_shape"),
     (nn.BatchNorm(), (HUGE,), "last axis"),
     (nn.LayerNorm(), (HUGE,), "last axis"),
+    (nn.RMSNorm(), (HUGE,), "last axis"),
+    (nn.GroupNorm(groups=1), (HUGE,), "last axis"),
     (nn.Einsum(equation="bi,ij->bj", sizes={"j": HUGE}), (3,), "sizes"),
     (nn.MLP(hidden=(HUGE,)), (3,), "features"),
     (nn.Conv(HUGE, (3,)), (5, 1), "features"),

@@ -6,7 +6,7 @@ own dtype (see ``pmm._dtypes.statistics_dtype``); other layers follow JAX's type
 
 Examples
 --------
->>> params = scale_and_bias(3, "float32", use_scale=True, use_bias=False)
+>>> params = scale_and_bias(3, "float32", use_scale=True, use_bias=False, owner="RMSNorm")
 >>> data = jnp.arange(6.0).reshape(2, 3)
 >>> mean, var = moments(statistics_view(data, "bfloat16"), (-1,))
 >>> affine((data - mean) / jnp.sqrt(var), params.get("scale"), None, data, "bfloat16").dtype
@@ -19,11 +19,23 @@ import jax.numpy as jnp
 from jaxtyping import Array
 
 from pmm._dtypes import compute_dtype, statistics_dtype
+from pmm._validation import check_array_size
 from pmm.typing import DictParams
 
 
-def scale_and_bias(size: int, dtype: str, use_scale: bool, use_bias: bool) -> DictParams:
-    """``{"scale": ones(size)}`` if ``use_scale``, ``{"bias": zeros(size)}`` if ``use_bias``."""
+def check_feature_arrays(size: int, dtype: str, owner: str) -> None:
+    """Refuse per-feature arrays no machine can hold, naming the input's last axis."""
+    check_array_size(
+        (size,), dtype, f"{owner}'s per-feature params", f"the input's last axis ({size})"
+    )
+
+
+def scale_and_bias(
+    size: int, dtype: str, use_scale: bool, use_bias: bool, owner: str
+) -> DictParams:
+    """``{"scale": ones(size)}`` if ``use_scale``, ``{"bias": zeros(size)}`` if ``use_bias``;
+    a size no machine can hold is a ``ValueError`` naming ``owner``."""
+    check_feature_arrays(size, dtype, owner)
     params = {}
     if use_scale:
         params["scale"] = jnp.ones((size,), dtype)

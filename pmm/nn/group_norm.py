@@ -57,7 +57,7 @@ class GroupNorm(Module):
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
         channels = self._channels(input_shape)
-        return scale_and_bias(channels, self.dtype, self.use_scale, self.use_bias), ()
+        return scale_and_bias(channels, self.dtype, self.use_scale, self.use_bias, "GroupNorm"), ()
 
     def apply(
         self,

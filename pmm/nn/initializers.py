@@ -38,6 +38,7 @@ import jax
 import jax.numpy as jnp
 
 from pmm._dtypes import HALF_DTYPES, normal, uniform
+from pmm._validation import check_array_size
 
 #: The variance-scaling initializers: name -> (scale, fan, distribution).
 VARIANCE_SCALING = {
@@ -92,3 +93,31 @@ def initialize(
     scale, mode, distribution = VARIANCE_SCALING[name]
     fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
     return distribution(key, shape, dtype, variance=scale / max(fan, 1))
+
+
+def dense_weight(layer: Any, key: Any, size: int, contracted: str) -> jax.Array:
+    """The ``(size, layer.features)`` weight of a dense layer (``Linear``, ``MatMul``), drawn by
+    its ``kernel_init`` with ``fan_in = size``.
+
+    Sizes no machine can hold are a ``ValueError`` naming ``features`` or the ``contracted``
+    axis (``"the input's last axis"``) before any array is built.
+
+    Examples
+    --------
+    >>> import pmm
+    >>> dense_weight(pmm.nn.Linear(features=2), jax.random.key(0), 3, "the input's last axis").shape
+    (3, 2)
+    """
+    owner = type(layer).__name__
+    features = f"field 'features' ({layer.features})"
+    check_array_size((layer.features,), layer.dtype, f"{owner}'s output features", features)
+    cause = f"{features} or {contracted} ({size})"
+    check_array_size((size, layer.features), layer.dtype, f"{owner}'s weight", cause)
+    return initialize(
+        layer.kernel_init,
+        key,
+        (size, layer.features),
+        layer.dtype,
+        fan_in=size,
+        fan_out=layer.features,
+    )

@@ -23,7 +23,7 @@ from pmm._validation import (
     known_shape,
 )
 from pmm.module import Module
-from pmm.nn.initializers import check_initializer, initialize
+from pmm.nn.initializers import check_initializer, dense_weight
 from pmm.typing import DataShape, DictParams, State
 
 
@@ -61,18 +61,7 @@ class Linear(Module):
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
         size = feature_size(input_shape, "Linear")
-        features = f"field 'features' ({self.features})"
-        check_array_size((self.features,), self.dtype, "Linear's output row", features)
-        cause = f"{features} or the input's last axis ({size})"
-        check_array_size((size, self.features), self.dtype, "Linear's weight", cause)
-        weight = initialize(
-            self.kernel_init,
-            rng,
-            (size, self.features),
-            self.dtype,
-            fan_in=size,
-            fan_out=self.features,
-        )
+        weight = dense_weight(self, rng, size, "the input's last axis")
         params = {"weight": weight}
         if self.use_bias:
             params["bias"] = jnp.zeros((self.features,), self.dtype)

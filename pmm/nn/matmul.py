@@ -15,10 +15,10 @@ import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
 from pmm._dtypes import canonical_dtype, check_x64, compute_dtype
-from pmm._validation import array_shape, check_array_size, check_axis, check_int, sample_axis
+from pmm._validation import array_shape, check_axis, check_int, sample_axis
 from pmm.errors import ShapeError
 from pmm.module import Module
-from pmm.nn.initializers import check_initializer, initialize
+from pmm.nn.initializers import check_initializer, dense_weight
 from pmm.typing import DataShape, DictParams, State
 
 
@@ -58,18 +58,7 @@ class MatMul(Module):
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
         size = self._contracted(input_shape)
-        features = f"field 'features' ({self.features})"
-        check_array_size((self.features,), self.dtype, "MatMul's output axis", features)
-        cause = f"{features} or the size of the contracted axis ({size})"
-        check_array_size((size, self.features), self.dtype, "MatMul's weight", cause)
-        weight = initialize(
-            self.kernel_init,
-            rng,
-            (size, self.features),
-            self.dtype,
-            fan_in=size,
-            fan_out=self.features,
-        )
+        weight = dense_weight(self, rng, size, "the size of the contracted axis")
         return {"weight": weight}, ()
 
     def apply(

@@ -19,18 +19,17 @@ import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
 from pmm._dtypes import canonical_dtype, check_x64, real_dtype, statistics_dtype
-from pmm._validation import array_shape, check_array_size, check_bool, check_number, feature_size
+from pmm._validation import array_shape, check_bool, check_number, feature_size
 from pmm.errors import ShapeError
 from pmm.module import Module
-from pmm.nn._normalize import affine, moments, statistics_view
+from pmm.nn._normalize import (
+    affine,
+    check_feature_arrays,
+    moments,
+    scale_and_bias,
+    statistics_view,
+)
 from pmm.typing import DataShape, DictParams, DictState, State
-
-
-def _check_feature_arrays(size: int, dtype: str, owner: str) -> None:
-    """Refuse per-feature arrays no machine can hold, naming the input's last axis."""
-    check_array_size(
-        (size,), dtype, f"{owner}'s per-feature params", f"the input's last axis ({size})"
-    )
 
 
 def _check_epsilon(epsilon: Any, owner: str) -> None:
@@ -78,7 +77,7 @@ class BatchNorm(Module):
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, DictState]:
         check_x64(self.dtype, repr(self))
         size = feature_size(input_shape, "BatchNorm")
-        _check_feature_arrays(size, self.dtype, "BatchNorm")
+        check_feature_arrays(size, self.dtype, "BatchNorm")
         params = {"scale": jnp.ones(size, self.dtype), "offset": jnp.zeros(size, self.dtype)}
         statistics = statistics_dtype(self.dtype)
         state = {"mean": jnp.zeros(size, statistics), "var": jnp.ones(size, real_dtype(statistics))}
@@ -162,13 +161,7 @@ class LayerNorm(Module):
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
         size = feature_size(input_shape, "LayerNorm")
-        _check_feature_arrays(size, self.dtype, "LayerNorm")
-        params = {}
-        if self.use_scale:
-            params["scale"] = jnp.ones(size, self.dtype)
-        if self.use_bias:
-            params["bias"] = jnp.zeros(size, self.dtype)
-        return params, ()
+        return scale_and_bias(size, self.dtype, self.use_scale, self.use_bias, "LayerNorm"), ()
 
     def apply(
         self,

@@ -47,7 +47,7 @@ class RMSNorm(Module):
     def init(self, rng: Any, input_shape: DataShape) -> tuple[DictParams, State]:
         check_x64(self.dtype, repr(self))
         size = feature_size(input_shape, "RMSNorm")
-        return scale_and_bias(size, self.dtype, self.use_scale, use_bias=False), ()
+        return scale_and_bias(size, self.dtype, self.use_scale, False, "RMSNorm"), ()
 
     def apply(
         self,
