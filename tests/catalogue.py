@@ -88,6 +88,7 @@ EXAMPLES = [
     pmm.Select(("x", 1)),
     pmm.Concatenate(axis=-2),
     pmm.checked(nn.Linear(features=2) >> nn.ReLU()),
+    pmm.checked(nn.Flatten(), input_shape=(2, None)),
     pmm.Graph(
         nodes={
             "pair": (pmm.Parallel(nn.Tanh(), nn.Linear(features=2)), "input"),
