@@ -58,6 +58,10 @@ def real_dtype(dtype: str) -> str:
     return {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
 
 
+#: Names of the dtypes data has come in: a dict lookup instead of ``np.dtype.name`` (slow).
+_NAMES: dict[Any, str] = {}
+
+
 def compute_dtype(data: Any, dtype: str) -> Any:
     """The dtype a layer of parameter ``dtype`` computes in for ``data`` (an array or a dtype).
 
@@ -70,10 +74,27 @@ def compute_dtype(data: Any, dtype: str) -> Any:
     >>> compute_dtype(jnp.float32, "bfloat16"), compute_dtype(jnp.float32, "complex64")
     (dtype(bfloat16), dtype('complex64'))
     """
+    data_dtype = getattr(data, "dtype", None)
+    if _NAMES.get(data_dtype) == dtype:
+        return data_dtype  # the common case, without jnp.result_type's cost on every eager call
     data_dtype = jnp.result_type(data)
+    _NAMES[data_dtype] = data_dtype.name
     if dtype in HALF_DTYPES and not jnp.issubdtype(data_dtype, jnp.complexfloating):
         return jnp.dtype(dtype)
     return jnp.result_type(data_dtype, dtype)
+
+
+def as_dtype(array: Any, dtype: Any) -> Any:
+    """``array.astype(dtype)``, or ``array`` itself when it already has that dtype: a cast that
+    changes nothing costs an eager call a JAX dispatch per array, which layers pay per call.
+
+    Examples
+    --------
+    >>> x = jnp.ones(3)
+    >>> as_dtype(x, jnp.float32) is x, as_dtype(x, jnp.bfloat16).dtype
+    (True, dtype(bfloat16))
+    """
+    return array if array.dtype == dtype else array.astype(dtype)
 
 
 def statistics_dtype(dtype: str) -> str:

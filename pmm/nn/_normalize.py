@@ -18,7 +18,7 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array
 
-from pmm._dtypes import compute_dtype, statistics_dtype
+from pmm._dtypes import as_dtype, compute_dtype, statistics_dtype
 from pmm._validation import check_array_size
 from pmm.typing import DictParams
 
@@ -55,7 +55,7 @@ def statistics_view(data: Array, dtype: str) -> Array:
     """``data`` in the dtype a normalisation layer of parameter ``dtype`` computes its
     statistics and the normalisation in: float32 for half-precision layers, else the layer's
     compute dtype (see ``pmm._dtypes``)."""
-    return data.astype(compute_dtype(data, statistics_dtype(dtype)))
+    return as_dtype(data, compute_dtype(data, statistics_dtype(dtype)))
 
 
 def affine(normalised: Array, scale: Any, offset: Any, data: Array, dtype: str) -> Array:
@@ -66,4 +66,4 @@ def affine(normalised: Array, scale: Any, offset: Any, data: Array, dtype: str) 
         output = output * scale.astype(output.dtype)
     if offset is not None:
         output = output + offset.astype(output.dtype)
-    return output.astype(compute_dtype(data, dtype))
+    return as_dtype(output, compute_dtype(data, dtype))

@@ -15,7 +15,7 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
-from pmm._dtypes import canonical_dtype, check_x64, compute_dtype
+from pmm._dtypes import as_dtype, canonical_dtype, check_x64, compute_dtype
 from pmm._validation import array_shape, check_array_size, check_bool, feature_size
 from pmm.module import Module
 from pmm.nn.initializers import check_initializer, initialize
@@ -92,9 +92,9 @@ class AffineTensor(Module):
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size ..."], State]:
         dtype = compute_dtype(data, self.dtype)
-        output = jnp.tensordot(data.astype(dtype), params["tensors"].astype(dtype), axes=1)
+        output = jnp.tensordot(as_dtype(data, dtype), as_dtype(params["tensors"], dtype), axes=1)
         if self.bias_term:
-            output = output + params["offset"].astype(dtype)
+            output = output + as_dtype(params["offset"], dtype)
         return output, state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pmm._dtypes import canonical_real_dtype, check_x64, compute_dtype
+from pmm._dtypes import as_dtype, canonical_real_dtype, check_x64, compute_dtype
 from pmm._validation import array_shape, check_bool, check_int, check_number, feature_size
 from pmm.errors import RngError, ShapeError
 from pmm.module import Module
@@ -141,7 +141,7 @@ class MultiHeadAttention(Module):
         self._sizes(shape_of(data, typed=True))
         queries, sources, mask = _split(data)
         dtype = compute_dtype(queries, self.dtype)
-        queries, sources = queries.astype(dtype), sources.astype(dtype)
+        queries, sources = as_dtype(queries, dtype), as_dtype(sources, dtype)
         dropout = training and self.dropout_rate > 0
         if dropout and rng is None:
             raise RngError(

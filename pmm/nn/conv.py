@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
-from pmm._dtypes import canonical_dtype, check_x64, compute_dtype
+from pmm._dtypes import as_dtype, canonical_dtype, check_x64, compute_dtype
 from pmm._validation import check_array_size, check_bool, check_int
 from pmm.errors import ShapeError
 from pmm.module import Module
@@ -173,8 +173,8 @@ class Convolution(Module):
         rank = data.ndim - 2
         spatial = tuple(range(1, rank + 1))
         output = jax.lax.conv_general_dilated(
-            data.astype(dtype),
-            params["kernel"].astype(dtype),
+            as_dtype(data, dtype),
+            as_dtype(params["kernel"], dtype),
             window_strides=window_strides,
             padding=pads,
             lhs_dilation=input_dilation,
@@ -187,7 +187,7 @@ class Convolution(Module):
             feature_group_count=self.groups,
         )
         if self.use_bias:
-            output = output + params["bias"].astype(dtype)
+            output = output + as_dtype(params["bias"], dtype)
         return output
 
 

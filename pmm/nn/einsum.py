@@ -13,7 +13,7 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
-from pmm._dtypes import canonical_dtype, check_x64, compute_dtype, normal
+from pmm._dtypes import as_dtype, canonical_dtype, check_x64, compute_dtype, normal
 from pmm._validation import array_shape, check_array_size
 from pmm.errors import ShapeError
 from pmm.module import Module
@@ -146,7 +146,9 @@ class Einsum(Module):
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size ..."], State]:
         dtype = compute_dtype(data, self.dtype)
-        return jnp.einsum(self.equation, data.astype(dtype), params["weight"].astype(dtype)), state
+        return jnp.einsum(
+            self.equation, as_dtype(data, dtype), as_dtype(params["weight"], dtype)
+        ), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         _, _, output = self._operands()

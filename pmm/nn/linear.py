@@ -13,7 +13,7 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
-from pmm._dtypes import canonical_dtype, check_x64, compute_dtype
+from pmm._dtypes import as_dtype, canonical_dtype, check_x64, compute_dtype
 from pmm._validation import (
     array_shape,
     check_array_size,
@@ -75,10 +75,13 @@ class Linear(Module):
         state: State,
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size *rest out_features"], State]:
-        dtype = compute_dtype(data, self.dtype)
-        output = data.astype(dtype) @ params["weight"].astype(dtype)
+        weight = params["weight"]
+        if data.dtype != weight.dtype:  # e.g. float32 data in a bfloat16 or complex layer
+            dtype = compute_dtype(data, self.dtype)
+            data, weight = as_dtype(data, dtype), as_dtype(weight, dtype)
+        output = data @ weight
         if self.use_bias:
-            output = output + params["bias"].astype(dtype)
+            output = output + as_dtype(params["bias"], output.dtype)
         return output, state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
@@ -128,7 +131,7 @@ class Bias(Module):
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size *shape"], State]:
         dtype = compute_dtype(data, self.dtype)
-        return data.astype(dtype) + params["bias"].astype(dtype), state
+        return as_dtype(data, dtype) + as_dtype(params["bias"], dtype), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         if self.scalar:

@@ -14,7 +14,7 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact
 
-from pmm._dtypes import canonical_dtype, check_x64, compute_dtype
+from pmm._dtypes import as_dtype, canonical_dtype, check_x64, compute_dtype
 from pmm._validation import array_shape, check_axis, check_int, sample_axis
 from pmm.errors import ShapeError
 from pmm.module import Module
@@ -70,8 +70,8 @@ class MatMul(Module):
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size ..."], State]:
         dtype = compute_dtype(data, self.dtype)
-        weight = params["weight"].astype(dtype)
-        product = jnp.tensordot(data.astype(dtype), weight, axes=((self.axis,), (0,)))
+        weight = as_dtype(params["weight"], dtype)
+        product = jnp.tensordot(as_dtype(data, dtype), weight, axes=((self.axis,), (0,)))
         return jnp.moveaxis(product, -1, self.axis), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:

@@ -12,7 +12,7 @@ from typing import Any
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from pmm._dtypes import canonical_real_dtype, check_x64, compute_dtype
+from pmm._dtypes import as_dtype, canonical_real_dtype, check_x64, compute_dtype
 from pmm._validation import array_shape, check_bool, check_number, feature_size
 from pmm.module import Module
 from pmm.typing import DataShape, DictParams, State
@@ -61,7 +61,7 @@ class PReLU(Module):
         state: State,
         rng: Any,
     ) -> tuple[Float[Array, " batch_size *rest features"], State]:
-        data = data.astype(compute_dtype(data, self.dtype))
+        data = as_dtype(data, compute_dtype(data, self.dtype))
         return jnp.where(data >= 0, data, params["slope"].astype(data.dtype) * data), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from pmm._dtypes import canonical_real_dtype, check_x64, compute_dtype
+from pmm._dtypes import as_dtype, canonical_real_dtype, check_x64, compute_dtype
 from pmm._validation import array_shape, check_int
 from pmm.errors import ShapeError
 from pmm.module import Module
@@ -133,7 +133,7 @@ class GatedCell(RecurrentCell):
     ) -> tuple[dict[str, Float[Array, " batch_size features"]], State]:
         self.step_input_shape(shape_of(data))
         computed = {
-            name: leaf.astype(compute_dtype(leaf, self.dtype)) for name, leaf in data.items()
+            name: as_dtype(leaf, compute_dtype(leaf, self.dtype)) for name, leaf in data.items()
         }
         return self.step(params, computed), state
 
