@@ -79,10 +79,10 @@ class Linear(Module):
         if data.dtype != weight.dtype:  # e.g. float32 data in a bfloat16 or complex layer
             dtype = compute_dtype(data, self.dtype)
             data, weight = as_dtype(data, dtype), as_dtype(weight, dtype)
+            if self.use_bias:
+                params = {"bias": as_dtype(params["bias"], dtype)}
         output = data @ weight
-        if self.use_bias:
-            output = output + as_dtype(params["bias"], output.dtype)
-        return output, state
+        return (output + params["bias"] if self.use_bias else output), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         feature_size(input_shape, "Linear")
