@@ -28,17 +28,17 @@ from pmm.errors import ApplyReturnError, locate, module_label
 
 #: The classes of concrete (not traced) JAX arrays seen so far: one set lookup tells an eager call
 #: on an array, cheaper than ``isinstance(data, jax.Array)``, an abstract-class check.
-CONCRETE_ARRAYS: set[type] = set()
+_CONCRETE_ARRAYS: set[type] = set()
 
 
 def traced(data: Any) -> bool:
     """Whether ``data`` (an array or PyTree of arrays) is being traced by JAX (jit, grad, vmap)."""
-    if data.__class__ in CONCRETE_ARRAYS:
+    if data.__class__ in _CONCRETE_ARRAYS:
         return False
     if isinstance(data, Tracer):
         return True
     if isinstance(data, jax.Array):
-        CONCRETE_ARRAYS.add(data.__class__)
+        _CONCRETE_ARRAYS.add(data.__class__)
         return False
     return any(isinstance(leaf, Tracer) for leaf in jax.tree.leaves(data))
 

@@ -85,15 +85,16 @@ class Checked(Module):
     def _check_samples(self, data: AnyData) -> None:
         """``ShapeError`` unless ``data`` is one array ``(batch, *input_shape)``."""
         declared = dims(self.input_shape)
-        leaves = jax.tree.leaves(data)
-        if len(leaves) == 1 and leaves[0] is data:
-            sample = tuple(data.shape[1:])
-            if len(sample) == len(declared) and all(
-                want is None or want == got for want, got in zip(declared, sample, strict=True)
-            ):
-                return
+        one_array = jax.tree_util.treedef_is_leaf(jax.tree.structure(data))
+        sample = tuple(data.shape[1:]) if one_array else None
+        if (
+            sample is not None
+            and len(sample) == len(declared)
+            and all(want is None or want == got for want, got in zip(declared, sample, strict=True))
+        ):
+            return
         hint = "give data (batch, *input_shape)"
-        if len(leaves) == 1 and leaves[0] is data and data.ndim == len(declared):
+        if sample is not None and len(sample) + 1 == len(declared):
             hint = (
                 "the data has no batch axis, as one sample of a per-example jax.vmap has; add it "
                 "with x[None] (and take it off the output with [0])"

@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Self
 import jax
 import numpy as np
 
-from pmm._calls import CONCRETE_ARRAYS, returned, scoped_apply, traced
+from pmm._calls import returned, scoped_apply, traced
 from pmm._switch import CHECKS
 from pmm._traced_shapes import answering_in_kind, traced_output_shape
 from pmm.errors import label_origin
@@ -284,7 +284,7 @@ class Module(abc.ABC):
                 from pmm.checks import checked_call
 
                 return checked_call(self, params, data, training, state, rng)
-            if data.__class__ not in CONCRETE_ARRAYS and traced(data):
+            if traced(data):
                 result = scoped_apply(self, params, data, training, state, rng)
             else:
                 result = self.apply(params, data, training, state, rng)

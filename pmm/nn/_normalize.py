@@ -63,7 +63,7 @@ def affine(normalised: Array, scale: Any, offset: Any, data: Array, dtype: str) 
     of the layer for ``data``."""
     output = normalised
     if scale is not None:
-        output = output * scale.astype(output.dtype)
+        output = output * as_dtype(scale, output.dtype)
     if offset is not None:
-        output = output + offset.astype(output.dtype)
+        output = output + as_dtype(offset, output.dtype)
     return as_dtype(output, compute_dtype(data, dtype))

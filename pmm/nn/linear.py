@@ -76,13 +76,13 @@ class Linear(Module):
         rng: Any,
     ) -> tuple[Inexact[Array, " batch_size *rest out_features"], State]:
         weight = params["weight"]
+        bias = params["bias"] if self.use_bias else None
         if data.dtype != weight.dtype:  # e.g. float32 data in a bfloat16 or complex layer
             dtype = compute_dtype(data, self.dtype)
             data, weight = as_dtype(data, dtype), as_dtype(weight, dtype)
-            if self.use_bias:
-                params = {"bias": as_dtype(params["bias"], dtype)}
+            bias = None if bias is None else as_dtype(bias, dtype)
         output = data @ weight
-        return (output + params["bias"] if self.use_bias else output), state
+        return (output if bias is None else output + bias), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         feature_size(input_shape, "Linear")

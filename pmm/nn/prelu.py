@@ -62,7 +62,7 @@ class PReLU(Module):
         rng: Any,
     ) -> tuple[Float[Array, " batch_size *rest features"], State]:
         data = as_dtype(data, compute_dtype(data, self.dtype))
-        return jnp.where(data >= 0, data, params["slope"].astype(data.dtype) * data), state
+        return jnp.where(data >= 0, data, as_dtype(params["slope"], data.dtype) * data), state
 
     def output_shape(self, input_shape: DataShape) -> DataShape:
         feature_size(input_shape, "PReLU")
